@@ -1,0 +1,1 @@
+//! segura-api (work in progress).

@@ -1,0 +1,2 @@
+//! The `segura` binary.
+fn main() {}

@@ -1,0 +1,1 @@
+//! segura-http (work in progress).
