@@ -1,1 +1,35 @@
-//! segura-api (work in progress).
+//! The transport-agnostic API of the Segura PAM Core sessions endpoints.
+//!
+//! * [`SessionApi`]: the async trait every transport implements (list as a stream, get,
+//!   drop); with the `mock` feature, `MockSessionApi` is a `mockall` mock of it, and
+//!   [`InMemoryApi`] is a working implementation over sessions in memory.
+//! * [`Error`]: the error taxonomy by stage (configuration, dispatch, timeout, response,
+//!   decode), each variant with a [`Hint`] of the likely cause and what to do, and
+//!   [`classify_response`] to turn any error response into it.
+//! * [`ListDecoder`]: the streaming decoder that turns the list endpoint's huge body into
+//!   sessions one at a time, in memory bounded by the largest session; [`SessionStream`]
+//!   and [`ReaderSource`] run it over a transport's byte stream or a file.
+//! * [`SessionFilter`]: client-side filters, applied while streaming.
+//!
+//! Architecture invariant: no HTTP client, no server, no terminal. This crate must never
+//! depend on reqwest, hyper or clap; transports plug in through [`SessionStream::new`].
+#![deny(missing_docs)]
+
+mod api;
+pub mod decoder;
+mod error;
+pub mod filter;
+mod memory;
+mod stream;
+
+#[cfg(any(test, feature = "mock"))]
+pub use api::MockSessionApi;
+pub use api::SessionApi;
+pub use decoder::{DecoderConfig, ListDecoder, Step};
+pub use error::{classify_response, AuthFailure, ConnectFailure, Error, Hint, Stage, TimeoutKind};
+pub use filter::{parse_human_duration, parse_time_bound, BoundKind, SessionFilter};
+pub use memory::InMemoryApi;
+pub use stream::{ByteStream, ReaderSource, SessionStream};
+
+/// The wire types, re-exported so users need one dependency.
+pub use segura_model as model;

@@ -1,0 +1,616 @@
+//! The error taxonomy, split by stage, and the classification of error responses.
+//!
+//! A user and a retry policy both need to know whether a request reached the server and
+//! what the server said. [`Error`] answers that by variant; [`Error::hint`] gives the
+//! likely cause and what to do, following the API's documented error table; and
+//! [`classify_response`] turns any error response (the API's envelope, the gateway's
+//! JSON, the OAuth server's JSON, an HTML page, an empty body) into an [`Error`].
+
+use std::fmt;
+
+use segura_model::{ApiException, Envelope};
+
+/// Which part of a connection attempt failed before the request reached the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConnectFailure {
+    /// The host name could not be resolved.
+    Dns,
+    /// Nothing accepted the connection (refused, unreachable).
+    Refused,
+    /// The TLS handshake failed (certificate not trusted, wrong name, protocol).
+    Tls,
+    /// A proxy in between failed.
+    Proxy,
+    /// Any other failure before the request was sent.
+    Other,
+}
+
+/// Which wait ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeoutKind {
+    /// Establishing the connection took too long.
+    Connect,
+    /// No data arrived for longer than the idle (read) timeout.
+    Idle,
+    /// The whole request took longer than its deadline.
+    Total,
+    /// A gateway in front of the appliance timed out (HTTP 504/408).
+    Gateway,
+}
+
+/// Why the server refused to authenticate or authorize the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthFailure {
+    /// Wrong client id or secret ("Client authentication failed", `invalid_client`).
+    InvalidClient,
+    /// The authorization lacks permission ("You are not authorized to access this
+    /// resource.").
+    NotAuthorized,
+    /// The API gateway matched no route: a missing `Authorization` header, or a wrong URL
+    /// ("no Route matched with those values").
+    NoRouteMatched,
+    /// The access token was refused (expired or revoked), even after a refresh.
+    TokenRefused,
+}
+
+/// Every way a call to PAM Core can fail, by stage.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The client could not be built: missing URL or credentials, a bad option. Nothing
+    /// was sent.
+    #[error("invalid configuration: {message}")]
+    Config {
+        /// What is wrong.
+        message: String,
+    },
+    /// The request never reached the server.
+    #[error("could not reach the server ({kind:?}): {message}")]
+    Connect {
+        /// What failed.
+        kind: ConnectFailure,
+        /// Detail from the transport.
+        message: String,
+    },
+    /// A wait ran out.
+    #[error("timed out ({kind:?}): {message}")]
+    Timeout {
+        /// Which wait.
+        kind: TimeoutKind,
+        /// Detail.
+        message: String,
+    },
+    /// Authentication or authorization was refused.
+    #[error("{}", auth_line(*kind, *status, message))]
+    Auth {
+        /// Why.
+        kind: AuthFailure,
+        /// HTTP status, when there was one.
+        status: Option<u16>,
+        /// The server's message.
+        message: String,
+    },
+    /// The session or resource does not exist.
+    #[error("not found{}: {message}", status_suffix(*status))]
+    NotFound {
+        /// HTTP status.
+        status: Option<u16>,
+        /// The application code from `exception` (1002 "Session not found").
+        code: Option<i64>,
+        /// The server's message.
+        message: String,
+    },
+    /// The server or a gateway failed (HTTP 5xx, "Unexpected error.", bad gateway) or
+    /// asked the client to slow down (HTTP 429).
+    #[error("server error (HTTP {status}): {message}")]
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// The server's message.
+        message: String,
+        /// Seconds to wait before retrying, from `Retry-After`.
+        retry_after: Option<u64>,
+    },
+    /// The server answered with its own error envelope that no other variant describes.
+    #[error("the server refused the request{}: {message}{}", status_suffix(*status), code_suffix(*code))]
+    Api {
+        /// HTTP status (or the envelope's `code` for an error inside an HTTP 200).
+        status: Option<u16>,
+        /// The application code from `exception`.
+        code: Option<i64>,
+        /// The server's message.
+        message: String,
+    },
+    /// The response could not be decoded: not JSON, truncated, or a value the API never
+    /// sends. Sessions decoded before the problem were delivered.
+    #[error("invalid response: {message} at byte {offset}{}{}", path_suffix(path), before_suffix(*sessions_before))]
+    InvalidResponse {
+        /// What is wrong.
+        message: String,
+        /// Byte offset in the body.
+        offset: u64,
+        /// JSON path of the problem where known (`remote_sessions[12].start`).
+        path: Option<String>,
+        /// How many sessions had been decoded before it.
+        sessions_before: u64,
+        /// Whether the body simply ended too early.
+        truncated: bool,
+    },
+    /// Reading a local input (a saved response, standard input) failed.
+    #[error("cannot read {source_name}: {message}")]
+    Input {
+        /// File name or `standard input`.
+        source_name: String,
+        /// The operating system's message.
+        message: String,
+    },
+}
+
+fn auth_line(kind: AuthFailure, status: Option<u16>, message: &str) -> String {
+    let what = match kind {
+        AuthFailure::InvalidClient => "authentication failed",
+        AuthFailure::NotAuthorized => "not authorized",
+        AuthFailure::NoRouteMatched => "no route matched (missing authorization or wrong URL)",
+        AuthFailure::TokenRefused => "access token refused",
+    };
+    format!("{what}{}: {message}", status_suffix(status))
+}
+
+fn status_suffix(status: Option<u16>) -> String {
+    status.map(|s| format!(" (HTTP {s})")).unwrap_or_default()
+}
+
+fn code_suffix(code: Option<i64>) -> String {
+    code.map(|c| format!(" [code {c}]")).unwrap_or_default()
+}
+
+fn path_suffix(path: &Option<String>) -> String {
+    path.as_ref().map(|p| format!(" ({p})")).unwrap_or_default()
+}
+
+fn before_suffix(n: u64) -> String {
+    format!(
+        ", after {n} complete session{}",
+        if n == 1 { "" } else { "s" }
+    )
+}
+
+/// The likely cause of an error and what to do about it, one line each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hint {
+    /// The likely cause.
+    pub cause: &'static str,
+    /// What to do.
+    pub action: &'static str,
+}
+
+/// The stage an error belongs to: did the request reach the server?
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Stage {
+    /// Nothing was sent (bad configuration, unreadable input).
+    Construction,
+    /// The request was not delivered (connect, DNS, TLS).
+    Dispatch,
+    /// A wait ran out; the request may or may not have been processed.
+    Timeout,
+    /// The server (or a gateway) answered with an error.
+    Response,
+    /// The server answered, but the body could not be decoded.
+    Decode,
+}
+
+impl Error {
+    /// The stage of the failure.
+    pub fn stage(&self) -> Stage {
+        match self {
+            Error::Config { .. } | Error::Input { .. } => Stage::Construction,
+            Error::Connect { .. } => Stage::Dispatch,
+            Error::Timeout { .. } => Stage::Timeout,
+            Error::Auth { .. }
+            | Error::NotFound { .. }
+            | Error::Server { .. }
+            | Error::Api { .. } => Stage::Response,
+            Error::InvalidResponse { .. } => Stage::Decode,
+        }
+    }
+
+    /// Whether the request provably never reached the server (safe to retry anything).
+    pub fn never_reached_server(&self) -> bool {
+        matches!(self.stage(), Stage::Construction | Stage::Dispatch)
+    }
+
+    /// Whether an idempotent request may be retried after this error: connection
+    /// failures other than TLS, gateway timeouts, HTTP 429, 502, 503 and 504.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Connect { kind, .. } => *kind != ConnectFailure::Tls,
+            Error::Timeout { kind, .. } => {
+                matches!(kind, TimeoutKind::Connect | TimeoutKind::Gateway)
+            }
+            Error::Server { status, .. } => matches!(status, 429 | 502 | 503 | 504),
+            _ => false,
+        }
+    }
+
+    /// How many complete sessions were decoded before a decoding error.
+    pub fn sessions_before(&self) -> Option<u64> {
+        match self {
+            Error::InvalidResponse {
+                sessions_before, ..
+            } => Some(*sessions_before),
+            _ => None,
+        }
+    }
+
+    /// The likely cause and what to do, after the API's documented error table.
+    pub fn hint(&self) -> Hint {
+        let h = |cause, action| Hint { cause, action };
+        match self {
+            Error::Config { .. } => h(
+                "the URL or the credentials are missing or malformed",
+                "set the URL and the credentials (see `segura config show`)",
+            ),
+            Error::Input { .. } => h(
+                "the file does not exist or cannot be read",
+                "check the path and its permissions",
+            ),
+            Error::Connect { kind: ConnectFailure::Tls, .. } => h(
+                "the server's TLS certificate is not trusted, or does not match the host name",
+                "pass the appliance's CA certificate with --ca-cert (or SEGURA_CA_CERT); only if you accept the risk, --insecure",
+            ),
+            Error::Connect { kind: ConnectFailure::Dns, .. } => h(
+                "the host name in the URL does not resolve",
+                "check the URL and the DNS configuration",
+            ),
+            Error::Connect { .. } => h(
+                "the appliance is unreachable from this host (down, firewalled, wrong port, or a proxy failed)",
+                "check the URL and the connectivity between this host and the appliance",
+            ),
+            Error::Timeout { kind: TimeoutKind::Idle, .. } => h(
+                "the server stopped sending data for longer than the read timeout",
+                "retry later, or raise --read-timeout for very large session lists",
+            ),
+            Error::Timeout { kind: TimeoutKind::Gateway, .. } => h(
+                "a gateway timed out waiting for the appliance (\"The upstream server is timing out\", \"Request timed out\")",
+                "check the connectivity between the gateway and the appliance, and retry later",
+            ),
+            Error::Timeout { .. } => h(
+                "the request took longer than allowed",
+                "check the connectivity between this host and the server, or raise the timeout",
+            ),
+            Error::Auth { kind: AuthFailure::InvalidClient, .. } => h(
+                "the client id or client secret is wrong (\"Client authentication failed\")",
+                "check the client id and secret of the A2A authorization, and request a new token",
+            ),
+            Error::Auth { kind: AuthFailure::NotAuthorized, .. } => h(
+                "the A2A authorization lacks permission for this resource",
+                "ask the Segura administrator to grant \"Credentials and Devices\" / PAM Core access to the authorization",
+            ),
+            Error::Auth { kind: AuthFailure::NoRouteMatched, .. } => h(
+                "the request had no Authorization header, or the URL is wrong (\"no Route matched with those values\")",
+                "check the URL, and request a new access token",
+            ),
+            Error::Auth { kind: AuthFailure::TokenRefused, .. } => h(
+                "the access token was refused (expired or revoked), even after requesting a new one",
+                "request a new access token; check the credentials and the authorization's IP restrictions",
+            ),
+            Error::NotFound { code: Some(ApiException::SESSION_NOT_FOUND), .. } => h(
+                "no session has this id or hash",
+                "check the id (`sessions get` takes the numeric id, `sessions drop` the 40-hex session_id)",
+            ),
+            Error::NotFound { .. } => h(
+                "the URL or the requested resource is not correct (\"Resource sub not found\")",
+                "check the URL (including any path prefix) and send the request again",
+            ),
+            Error::Server { status: 429, .. } => h(
+                "the server is rate limiting this client",
+                "wait and retry later",
+            ),
+            Error::Server { status: 502 | 503, .. } => h(
+                "a gateway received an invalid response from the appliance, or it is unavailable",
+                "retry later; if it persists, contact the Segura administrator or support",
+            ),
+            Error::Server { .. } => h(
+                "the Segura server failed (\"Unexpected error.\")",
+                "contact the Segura administrator or support",
+            ),
+            Error::Api { code: Some(ApiException::UNEXPECTED_IDENTIFIER_TYPE), .. } => h(
+                "the identifier has the wrong type (\"Unexpected identifier type\")",
+                "pass the numeric id to `sessions get` and the 40-hex session_id to `sessions drop`",
+            ),
+            Error::Api { .. } => h(
+                "the server rejected the request",
+                "read the server's message; contact the Segura administrator if it is unclear",
+            ),
+            Error::InvalidResponse { truncated: true, .. } => h(
+                "the response ended early: the connection was cut or the server gave up",
+                "retry; if it persists, check proxies and timeouts between this host and the appliance",
+            ),
+            Error::InvalidResponse { .. } => h(
+                "the response is not what the API sends (an HTML page from a proxy, or a server fault)",
+                "check the URL and any proxy in between; contact support if the appliance sent it",
+            ),
+        }
+    }
+}
+
+/// Shortens a message for display: first line, at most 300 characters.
+fn clip(s: &str) -> String {
+    let line = s.trim().lines().next().unwrap_or("").trim();
+    if line.chars().count() > 300 {
+        let mut t: String = line.chars().take(300).collect();
+        t.push('…');
+        t
+    } else {
+        line.to_owned()
+    }
+}
+
+/// Text of an HTML page for a message: its `<title>`, else the tags stripped.
+fn html_text(body: &str) -> String {
+    let lower = body.to_ascii_lowercase();
+    if let (Some(a), Some(b)) = (lower.find("<title>"), lower.find("</title>")) {
+        if a + 7 <= b {
+            let title = body[a + 7..b].trim();
+            if !title.is_empty() {
+                return title.to_owned();
+            }
+        }
+    }
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in body.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// What an error body says, whatever its shape.
+#[derive(Debug, Default)]
+struct BodyFacts {
+    message: String,
+    envelope: Option<Envelope>,
+    oauth_error: Option<String>,
+}
+
+fn body_facts(body: &[u8]) -> BodyFacts {
+    let text = String::from_utf8_lossy(body);
+    let trimmed = text.trim_start_matches('\u{feff}').trim();
+    if trimmed.is_empty() {
+        return BodyFacts::default();
+    }
+    if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(trimmed) {
+        let str_of = |k: &str| map.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+        let oauth_error = str_of("error");
+        let envelope = if map.contains_key("response")
+            || map.contains_key("exception")
+            || map.contains_key("code")
+        {
+            serde_json::from_str::<Envelope>(trimmed).ok()
+        } else {
+            None
+        };
+        let message = envelope
+            .as_ref()
+            .and_then(|e| e.message().map(str::to_owned))
+            .or_else(|| str_of("error_description"))
+            .or_else(|| str_of("message"))
+            .or_else(|| str_of("mensagem"))
+            .or_else(|| oauth_error.clone())
+            .unwrap_or_else(|| clip(trimmed));
+        return BodyFacts {
+            message: clip(&message),
+            envelope,
+            oauth_error,
+        };
+    }
+    let message = if trimmed.starts_with('<') {
+        html_text(trimmed)
+    } else {
+        trimmed.to_owned()
+    };
+    BodyFacts {
+        message: clip(&message),
+        ..BodyFacts::default()
+    }
+}
+
+fn contains(haystack: &str, needle: &str) -> bool {
+    haystack.to_ascii_lowercase().contains(needle)
+}
+
+/// Classifies an error response by HTTP status, envelope fields and message text.
+///
+/// `status` is the HTTP status; `body` whatever came with it (envelope, gateway or OAuth
+/// JSON, HTML, empty). Also used for an error envelope inside an HTTP 200, where the
+/// envelope's own `code`/`response.status` stands in for the status.
+pub fn classify_response(status: u16, body: &[u8], retry_after: Option<u64>) -> Error {
+    let facts = body_facts(body);
+    let app_code = facts.envelope.as_ref().and_then(Envelope::application_code);
+    // Inside an HTTP 200, the envelope's status says what happened.
+    let effective = if status < 400 {
+        facts
+            .envelope
+            .as_ref()
+            .and_then(Envelope::status)
+            .and_then(|s| u16::try_from(s).ok())
+            .filter(|s| *s >= 400)
+            .unwrap_or(status)
+    } else {
+        status
+    };
+    let message = if facts.message.is_empty() {
+        format!("HTTP {effective} with an empty body")
+    } else {
+        facts.message.clone()
+    };
+    let m = message.as_str();
+    let st = Some(effective);
+
+    if app_code == Some(ApiException::SESSION_NOT_FOUND) || contains(m, "session not found") {
+        return Error::NotFound {
+            status: st,
+            code: app_code.or(Some(ApiException::SESSION_NOT_FOUND)),
+            message,
+        };
+    }
+    if facts.oauth_error.as_deref() == Some("invalid_client")
+        || contains(m, "client authentication failed")
+    {
+        return Error::Auth {
+            kind: AuthFailure::InvalidClient,
+            status: st,
+            message,
+        };
+    }
+    if contains(m, "not authorized to access") {
+        return Error::Auth {
+            kind: AuthFailure::NotAuthorized,
+            status: st,
+            message,
+        };
+    }
+    if contains(m, "no route matched") {
+        return Error::Auth {
+            kind: AuthFailure::NoRouteMatched,
+            status: st,
+            message,
+        };
+    }
+    if contains(m, "upstream server is timing out")
+        || contains(m, "request timed out")
+        || matches!(effective, 408 | 504)
+    {
+        return Error::Timeout {
+            kind: TimeoutKind::Gateway,
+            message: format!("HTTP {effective}: {message}"),
+        };
+    }
+    match effective {
+        401 => Error::Auth {
+            kind: AuthFailure::TokenRefused,
+            status: st,
+            message,
+        },
+        403 => Error::Auth {
+            kind: AuthFailure::NotAuthorized,
+            status: st,
+            message,
+        },
+        404 | 410 => Error::NotFound {
+            status: st,
+            code: app_code,
+            message,
+        },
+        429 | 500..=599 => Error::Server {
+            status: effective,
+            message,
+            retry_after,
+        },
+        _ if contains(m, "unexpected error") => Error::Server {
+            status: effective.max(500),
+            message,
+            retry_after,
+        },
+        _ => Error::Api {
+            status: st,
+            code: app_code,
+            message,
+        },
+    }
+}
+
+impl fmt::Display for Hint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cause: {}\nwhat to do: {}", self.cause, self.action)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn envelope(status: u16, message: &str, exception: Option<i64>) -> Vec<u8> {
+        let exc = exception
+            .map(|c| format!(r#","exception":{{"code":{c},"message":"{message}","detail":null}}"#))
+            .unwrap_or_default();
+        format!(
+            r#"{{"code":{status},"response":{{"status":{status},"message":"{message}","error":true,"error_code":1,"detail":"","mensagem":"{message}","erro":true,"cod_erro":1}}{exc}}}"#
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn documented_error_table() {
+        let cases: Vec<(u16, Vec<u8>, fn(&Error) -> bool, &str)> = vec![
+            (404, envelope(404, "Resource sub not found", None), |e| matches!(e, Error::NotFound { code: None, .. }), "check the URL"),
+            (500, envelope(500, "Unexpected error.", None), |e| matches!(e, Error::Server { status: 500, .. }), "administrator or support"),
+            (403, envelope(403, "You are not authorized to access this resource.", None), |e| matches!(e, Error::Auth { kind: AuthFailure::NotAuthorized, .. }), "Credentials and Devices"),
+            (401, br#"{"error":"invalid_client","error_description":"Client authentication failed","message":"Client authentication failed"}"#.to_vec(), |e| matches!(e, Error::Auth { kind: AuthFailure::InvalidClient, .. }), "client id and secret"),
+            (404, br#"{"message":"no Route matched with those values"}"#.to_vec(), |e| matches!(e, Error::Auth { kind: AuthFailure::NoRouteMatched, .. }), "new access token"),
+            (502, b"<html><head><title>502 Bad Gateway</title></head><body>An invalid response was received from the upstream server</body></html>".to_vec(), |e| matches!(e, Error::Server { status: 502, .. }), "retry later"),
+            (504, br#"{"message":"The upstream server is timing out"}"#.to_vec(), |e| matches!(e, Error::Timeout { kind: TimeoutKind::Gateway, .. }), "connectivity"),
+            (408, br#"{"message":"Request timed out"}"#.to_vec(), |e| matches!(e, Error::Timeout { kind: TimeoutKind::Gateway, .. }), "connectivity"),
+            (400, envelope(400, "1002: Session not found", Some(1002)), |e| matches!(e, Error::NotFound { code: Some(1002), .. }), "40-hex"),
+            (400, envelope(400, "1003: Unexpected identifier type", Some(1003)), |e| matches!(e, Error::Api { code: Some(1003), .. }), "numeric id"),
+            (200, envelope(500, "Unexpected error.", None), |e| matches!(e, Error::Server { status: 500, .. }), "support"),
+            (401, b"".to_vec(), |e| matches!(e, Error::Auth { kind: AuthFailure::TokenRefused, .. }), "new access token"),
+            (503, b"".to_vec(), |e| matches!(e, Error::Server { status: 503, .. }), "retry later"),
+        ];
+        for (status, body, check, hint) in cases {
+            let e = classify_response(status, &body, None);
+            assert!(
+                check(&e),
+                "{status} {}: got {e:?}",
+                String::from_utf8_lossy(&body)
+            );
+            let h = e.hint();
+            assert!(
+                h.action.contains(hint) || h.cause.contains(hint),
+                "{e}: {h:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn html_message_is_the_title_and_empty_body_is_described() {
+        let e = classify_response(502, b"<html><title>502 Bad Gateway</title></html>", None);
+        assert_eq!(e.to_string(), "server error (HTTP 502): 502 Bad Gateway");
+        let e = classify_response(500, b"", None);
+        assert!(e.to_string().contains("empty body"), "{e}");
+        let e = classify_response(418, b"I'm a teapot", None);
+        assert!(matches!(
+            e,
+            Error::Api {
+                status: Some(418),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn retryability_and_stage() {
+        assert!(classify_response(503, b"", None).is_retryable());
+        assert!(classify_response(429, b"", Some(3)).is_retryable());
+        assert!(!classify_response(500, b"", None).is_retryable());
+        let tls = Error::Connect {
+            kind: ConnectFailure::Tls,
+            message: "x".into(),
+        };
+        assert!(!tls.is_retryable());
+        assert!(tls.never_reached_server());
+        assert!(tls.hint().action.contains("--ca-cert"));
+    }
+}

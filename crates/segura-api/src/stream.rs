@@ -1,0 +1,283 @@
+//! [`SessionStream`]: a list body arriving as byte chunks, decoded into sessions as it
+//! comes, and [`ReaderSource`]: the same decoder over a file or standard input.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_core::Stream;
+use futures_util::StreamExt;
+use segura_model::RemoteSession;
+
+use crate::decoder::{DecoderConfig, ListDecoder, Step};
+use crate::error::Error;
+
+/// A body as a stream of byte chunks, as a transport delivers it.
+pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, Error>> + Send>>;
+
+/// The sessions of a list body, decoded while the body arrives.
+///
+/// As a [`Stream`] it yields owned sessions. [`SessionStream::next_ref`] lends each
+/// session instead, without allocating, for consumers that only look at it (filters,
+/// printers). Either way, sessions come out as soon as their closing brace arrives,
+/// and a failure midway comes after the sessions that were complete; the counts of bytes
+/// and sessions received tell how far the body got.
+pub struct SessionStream {
+    body: ByteStream,
+    decoder: ListDecoder,
+    bytes_received: u64,
+    body_done: bool,
+    finished: bool,
+}
+
+impl fmt::Debug for SessionStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionStream")
+            .field("bytes_received", &self.bytes_received)
+            .field("sessions_received", &self.decoder.sessions_decoded())
+            .field("finished", &self.finished)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionStream {
+    /// Decodes a list body delivered by `body`.
+    pub fn new(body: ByteStream) -> Self {
+        Self::with_decoder(body, ListDecoder::new())
+    }
+
+    /// Decodes `body` with a given decoder (limits, or the get body's key).
+    pub fn with_decoder(body: ByteStream, decoder: ListDecoder) -> Self {
+        Self {
+            body,
+            decoder,
+            bytes_received: 0,
+            body_done: false,
+            finished: false,
+        }
+    }
+
+    /// Decodes a list body held in memory, split into the given chunks.
+    pub fn from_chunks<I>(chunks: I) -> Self
+    where
+        I: IntoIterator<Item = Bytes>,
+        I::IntoIter: Send + 'static,
+    {
+        let iter = chunks.into_iter().map(Ok);
+        Self::new(Box::pin(futures_util::stream::iter(iter)))
+    }
+
+    /// Decodes a list body held in memory.
+    pub fn from_bytes(body: impl Into<Bytes>) -> Self {
+        Self::from_chunks(std::iter::once(body.into()))
+    }
+
+    /// How many body bytes have arrived.
+    pub fn bytes_received(&self) -> u64 {
+        self.bytes_received
+    }
+
+    /// How many complete sessions have been decoded.
+    pub fn sessions_received(&self) -> u64 {
+        self.decoder.sessions_decoded()
+    }
+
+    /// The decoder, for its envelope and buffer statistics.
+    pub fn decoder(&self) -> &ListDecoder {
+        &self.decoder
+    }
+
+    fn poll_step(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<(), Error>>> {
+        if self.finished {
+            return Poll::Ready(None);
+        }
+        loop {
+            match self.decoder.advance() {
+                Ok(Step::Session) => return Poll::Ready(Some(Ok(()))),
+                Ok(Step::Done) => {
+                    self.finished = true;
+                    return Poll::Ready(None);
+                }
+                Err(e) => {
+                    self.finished = true;
+                    return Poll::Ready(Some(Err(e)));
+                }
+                Ok(Step::NeedInput) if self.body_done => {
+                    // The decoder was told the body ended; it cannot need more.
+                    self.decoder.finish();
+                }
+                Ok(Step::NeedInput) => match self.body.poll_next_unpin(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Some(Ok(chunk))) => {
+                        self.bytes_received += chunk.len() as u64;
+                        self.decoder.feed(&chunk);
+                    }
+                    Poll::Ready(Some(Err(e))) => {
+                        self.finished = true;
+                        return Poll::Ready(Some(Err(e)));
+                    }
+                    Poll::Ready(None) => {
+                        self.body_done = true;
+                        self.decoder.finish();
+                    }
+                },
+            }
+        }
+    }
+
+    /// The next session, lent without allocation; `None` at the end of a valid body.
+    pub async fn next_ref(&mut self) -> Option<Result<&RemoteSession, Error>> {
+        match futures_util::future::poll_fn(|cx| self.poll_step(cx)).await {
+            None => None,
+            Some(Ok(())) => Some(Ok(self.decoder.session())),
+            Some(Err(e)) => Some(Err(e)),
+        }
+    }
+}
+
+impl Stream for SessionStream {
+    type Item = Result<RemoteSession, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        match self.poll_step(cx) {
+            Poll::Ready(Some(Ok(()))) => Poll::Ready(Some(Ok(self.decoder.take_session()))),
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// The decoder over a saved API response: a file, standard input, or any reader.
+///
+/// Reads in chunks of [`ReaderSource::CHUNK`] bytes straight into the decoder's buffer,
+/// so memory stays flat for any file size.
+pub struct ReaderSource<R> {
+    reader: R,
+    name: String,
+    decoder: ListDecoder,
+    chunk: usize,
+    finished: bool,
+}
+
+impl<R> fmt::Debug for ReaderSource<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReaderSource")
+            .field("name", &self.name)
+            .field("sessions", &self.decoder.sessions_decoded())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ReaderSource<File> {
+    /// Opens a saved response.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let file = File::open(path).map_err(|e| Error::Input {
+            source_name: name.clone(),
+            message: e.to_string(),
+        })?;
+        Ok(Self::new(file, name))
+    }
+}
+
+impl ReaderSource<io::Stdin> {
+    /// Reads a saved response from standard input.
+    pub fn stdin() -> Self {
+        Self::new(io::stdin(), "standard input")
+    }
+}
+
+impl<R: Read> ReaderSource<R> {
+    /// Bytes read at a time.
+    pub const CHUNK: usize = 256 * 1024;
+
+    /// Decodes the list body read from `reader`; `name` appears in error messages.
+    pub fn new(reader: R, name: impl Into<String>) -> Self {
+        Self::with_config(reader, name, DecoderConfig::default())
+    }
+
+    /// The same, with decoder limits.
+    pub fn with_config(reader: R, name: impl Into<String>, config: DecoderConfig) -> Self {
+        Self {
+            reader,
+            name: name.into(),
+            decoder: ListDecoder::with_config(config),
+            chunk: Self::CHUNK,
+            finished: false,
+        }
+    }
+
+    /// Sets the read size (tests use small ones).
+    pub fn chunk_size(mut self, bytes: usize) -> Self {
+        self.chunk = bytes.max(1);
+        self
+    }
+
+    /// How many complete sessions have been decoded.
+    pub fn sessions_received(&self) -> u64 {
+        self.decoder.sessions_decoded()
+    }
+
+    /// How many bytes have been consumed.
+    pub fn bytes_received(&self) -> u64 {
+        self.decoder.bytes_consumed()
+    }
+
+    /// The decoder, for its envelope and buffer statistics.
+    pub fn decoder(&self) -> &ListDecoder {
+        &self.decoder
+    }
+
+    fn step(&mut self) -> Option<Result<(), Error>> {
+        if self.finished {
+            return None;
+        }
+        loop {
+            match self.decoder.advance() {
+                Ok(Step::Session) => return Some(Ok(())),
+                Ok(Step::Done) => {
+                    self.finished = true;
+                    return None;
+                }
+                Err(e) => {
+                    self.finished = true;
+                    return Some(Err(e));
+                }
+                Ok(Step::NeedInput) => {
+                    if let Err(e) = self.decoder.fill_from(&mut self.reader, self.chunk) {
+                        self.finished = true;
+                        return Some(Err(Error::Input {
+                            source_name: self.name.clone(),
+                            message: e.to_string(),
+                        }));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The next session, lent without allocation; `None` at the end of a valid body.
+    pub fn next_ref(&mut self) -> Option<Result<&RemoteSession, Error>> {
+        match self.step()? {
+            Ok(()) => Some(Ok(self.decoder.session())),
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
+impl<R: Read> Iterator for ReaderSource<R> {
+    type Item = Result<RemoteSession, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.step()? {
+            Ok(()) => Some(Ok(self.decoder.take_session())),
+            Err(e) => Some(Err(e)),
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! Client configuration: where, who, and how patiently.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::secret::Secret;
+
+/// How OAuth 2.0 client credentials are sent to the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClientAuthMethod {
+    /// In the form body (`client_id`, `client_secret`): the default.
+    #[default]
+    Body,
+    /// As HTTP Basic (`Authorization: Basic ...`), for older server versions.
+    Basic,
+}
+
+/// The credentials.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Auth {
+    /// OAuth 2.0 client credentials against `POST {url}/iso/oauth2/token`.
+    OAuth2 {
+        /// Client id.
+        client_id: String,
+        /// Client secret.
+        client_secret: Secret,
+        /// Where the credentials go.
+        method: ClientAuthMethod,
+    },
+    /// OAuth 1.0a, HMAC-SHA1 (RFC 5849).
+    OAuth1 {
+        /// Consumer key.
+        consumer_key: String,
+        /// Consumer secret.
+        consumer_secret: Secret,
+        /// Token.
+        token: String,
+        /// Token secret.
+        token_secret: Secret,
+    },
+    /// A ready bearer token obtained elsewhere.
+    Bearer(Secret),
+}
+
+/// Retries of idempotent requests (list, get).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RetryPolicy {
+    /// Retries after the first attempt (0 turns retries off).
+    pub max_retries: u32,
+    /// First backoff; doubles each retry, with jitter.
+    pub initial_backoff: Duration,
+    /// Longest single backoff.
+    pub max_backoff: Duration,
+    /// Give up retrying once this much time has passed since the first attempt.
+    pub max_elapsed: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_retries: 3,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(10),
+            max_elapsed: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Everything [`crate::HttpClient::new`] needs.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ClientConfig {
+    /// Base URL of the appliance, with or without a trailing slash or a path prefix.
+    pub base_url: String,
+    /// Credentials.
+    pub auth: Auth,
+    /// Extra CA certificate (PEM) to trust, for appliances with a private CA.
+    pub ca_cert_pem: Option<Vec<u8>>,
+    /// Where the CA certificate came from, for messages.
+    pub ca_cert_path: Option<PathBuf>,
+    /// Accept any certificate. Off unless the caller turns it on by name.
+    pub danger_accept_invalid_certs: bool,
+    /// Time allowed to establish a connection.
+    pub connect_timeout: Duration,
+    /// Longest silence between two chunks of a body (and before the headers).
+    pub read_timeout: Duration,
+    /// Deadline for a whole request, none by default (a list may take minutes).
+    pub total_timeout: Option<Duration>,
+    /// Retries of idempotent requests.
+    pub retry: RetryPolicy,
+    /// Seconds before `expires_in` runs out at which a cached token is renewed.
+    pub token_refresh_margin: Duration,
+}
+
+impl ClientConfig {
+    /// A configuration with defaults: TLS verification on, 30 s connect timeout, 120 s
+    /// idle timeout, no total deadline, 3 retries.
+    pub fn new(base_url: impl Into<String>, auth: Auth) -> Self {
+        Self {
+            base_url: base_url.into(),
+            auth,
+            ca_cert_pem: None,
+            ca_cert_path: None,
+            danger_accept_invalid_certs: false,
+            connect_timeout: Duration::from_secs(30),
+            read_timeout: Duration::from_secs(120),
+            total_timeout: None,
+            retry: RetryPolicy::default(),
+            token_refresh_margin: Duration::from_secs(30),
+        }
+    }
+
+    /// Trusts this CA certificate (PEM) in addition to the system's.
+    pub fn ca_cert_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.ca_cert_pem = Some(pem.into());
+        self
+    }
+
+    /// Turns TLS certificate verification off. Dangerous: anyone in the path can read
+    /// the credentials.
+    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
+        self.danger_accept_invalid_certs = accept;
+        self
+    }
+
+    /// Sets the connect timeout.
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = d;
+        self
+    }
+
+    /// Sets the idle (read) timeout between chunks.
+    pub fn read_timeout(mut self, d: Duration) -> Self {
+        self.read_timeout = d;
+        self
+    }
+
+    /// Sets a deadline for whole requests.
+    pub fn total_timeout(mut self, d: Option<Duration>) -> Self {
+        self.total_timeout = d;
+        self
+    }
+
+    /// Sets the retry policy.
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Sets the number of retries, keeping the rest of the policy.
+    pub fn max_retries(mut self, n: u32) -> Self {
+        self.retry.max_retries = n;
+        self
+    }
+}
