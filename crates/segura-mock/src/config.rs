@@ -1,0 +1,201 @@
+//! How a mock server is started: [`MockConfig`], and what can go wrong doing
+//! it: [`MockError`].
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use crate::fault::{Fault, FaultTarget};
+use crate::oauth1::Oauth1Credentials;
+
+/// Settings for [`MockServer::start`](crate::MockServer::start), built with
+/// chained methods:
+///
+/// ```
+/// use std::time::Duration;
+/// use segura_mock::{Fault, FaultTarget, MockConfig};
+///
+/// let config = MockConfig::default()
+///     .sessions(1000)
+///     .seed(7)
+///     .client_id("ci")
+///     .client_secret("s3cret")
+///     .token_lifetime(Duration::from_secs(60))
+///     .fault(FaultTarget::List, Fault::Delay(Duration::from_millis(1)));
+/// assert!(!format!("{config:?}").contains("s3cret"));
+/// ```
+///
+/// Defaults: 100 sessions, seed 1, generated client id and secret, generated
+/// OAuth 1.0a credentials, tokens valid for one hour, plain HTTP on
+/// `127.0.0.1` and an ephemeral port, tenant `Segura`, no faults.
+#[derive(Clone)]
+pub struct MockConfig {
+    pub(crate) sessions: u64,
+    pub(crate) seed: u64,
+    pub(crate) client_id: Option<String>,
+    pub(crate) client_secret: Option<String>,
+    pub(crate) oauth1: Option<Oauth1Credentials>,
+    pub(crate) token_lifetime: Duration,
+    pub(crate) tls: bool,
+    pub(crate) bind: IpAddr,
+    pub(crate) port: u16,
+    pub(crate) faults: Vec<(FaultTarget, Fault)>,
+    pub(crate) tenant: String,
+}
+
+impl Default for MockConfig {
+    fn default() -> Self {
+        MockConfig {
+            sessions: 100,
+            seed: 1,
+            client_id: None,
+            client_secret: None,
+            oauth1: None,
+            token_lifetime: Duration::from_secs(3600),
+            tls: false,
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            faults: Vec::new(),
+            tenant: "Segura".to_owned(),
+        }
+    }
+}
+
+impl fmt::Debug for MockConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MockConfig")
+            .field("sessions", &self.sessions)
+            .field("seed", &self.seed)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("oauth1", &self.oauth1)
+            .field("token_lifetime", &self.token_lifetime)
+            .field("tls", &self.tls)
+            .field("bind", &self.bind)
+            .field("port", &self.port)
+            .field("faults", &self.faults)
+            .field("tenant", &self.tenant)
+            .finish()
+    }
+}
+
+impl MockConfig {
+    /// How many sessions the list holds at start (see
+    /// [`MockServer::set_session_count`](crate::MockServer::set_session_count)).
+    pub fn sessions(mut self, count: u64) -> Self {
+        self.sessions = count;
+        self
+    }
+
+    /// The generator's seed: the same seed serves the same sessions.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The OAuth 2.0 client id the token endpoint accepts (generated if unset).
+    pub fn client_id(mut self, id: impl Into<String>) -> Self {
+        self.client_id = Some(id.into());
+        self
+    }
+
+    /// The OAuth 2.0 client secret the token endpoint accepts (generated if
+    /// unset). Redacted from `Debug`.
+    pub fn client_secret(mut self, secret: impl Into<String>) -> Self {
+        self.client_secret = Some(secret.into());
+        self
+    }
+
+    /// The OAuth 1.0a credentials API requests may be signed with (generated
+    /// if unset).
+    pub fn oauth1_credentials(mut self, credentials: Oauth1Credentials) -> Self {
+        self.oauth1 = Some(credentials);
+        self
+    }
+
+    /// How long an issued access token stays valid (`expires_in` is this,
+    /// rounded up to whole seconds).
+    pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.token_lifetime = lifetime;
+        self
+    }
+
+    /// Serve HTTPS with a freshly generated CA and server certificate (see
+    /// [`MockServer::ca_cert_pem`](crate::MockServer::ca_cert_pem)).
+    pub fn tls(mut self, enabled: bool) -> Self {
+        self.tls = enabled;
+        self
+    }
+
+    /// The port to listen on; 0 (the default) picks a free one.
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// The address to listen on; `127.0.0.1` by default. The TLS certificate
+    /// only names `127.0.0.1`, `::1` and `localhost`.
+    pub fn bind(mut self, address: IpAddr) -> Self {
+        self.bind = address;
+        self
+    }
+
+    /// Adds a standing fault, applied to every matching request until it is
+    /// cleared with [`MockServer::clear_faults`](crate::MockServer::clear_faults).
+    pub fn fault(mut self, target: FaultTarget, fault: Fault) -> Self {
+        self.faults.push((target, fault));
+        self
+    }
+
+    /// The `tenant` value of response envelopes; `Segura` by default.
+    pub fn tenant(mut self, tenant: impl Into<String>) -> Self {
+        self.tenant = tenant.into();
+        self
+    }
+}
+
+/// Why a mock server could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MockError {
+    /// The listening socket could not be opened.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// The certificates or the TLS configuration could not be built.
+    #[error("cannot set up TLS: {0}")]
+    Tls(String),
+    /// The background runtime or thread of
+    /// [`MockServer::start_blocking`](crate::MockServer::start_blocking)
+    /// could not be created.
+    #[error("cannot start the background server: {0}")]
+    Runtime(std::io::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_redacts_the_client_secret() {
+        let config = MockConfig::default()
+            .client_id("id")
+            .client_secret("hunter2")
+            .oauth1_credentials(Oauth1Credentials::new("ck", "cs", "t", "ts"));
+        assert_eq!(
+            format!("{config:?}"),
+            "MockConfig { sessions: 100, seed: 1, client_id: Some(\"id\"), \
+             client_secret: Some(\"<redacted>\"), oauth1: Some(Oauth1Credentials { \
+             consumer_key: \"ck\", consumer_secret: \"<redacted>\", token: \"t\", \
+             token_secret: \"<redacted>\" }), token_lifetime: 3600s, tls: false, \
+             bind: 127.0.0.1, port: 0, faults: [], tenant: \"Segura\" }"
+        );
+    }
+}
