@@ -153,6 +153,9 @@ impl Scan {
     }
 }
 
+/// How much of a body that is not JSON is read to describe it.
+const NOT_JSON_SAMPLE: usize = 4096;
+
 /// The list key a decoder expects.
 const LIST_KEY: &str = "remote_sessions";
 const GET_KEY: &str = "remote_session";
@@ -370,10 +373,10 @@ impl ListDecoder {
     }
 
     fn not_json(&mut self, i: usize) -> Error {
-        let rest = &self.buf[i..self.buf.len().min(i + 200)];
+        let rest = &self.buf[i..self.buf.len().min(i + NOT_JSON_SAMPLE)];
         let text = String::from_utf8_lossy(rest);
         let message = if text.trim_start().starts_with('<') {
-            let e = classify_response(200, &self.buf[i..self.buf.len().min(i + 4096)], None);
+            let e = classify_response(200, rest, None);
             let detail = match &e {
                 Error::Api { message, .. } | Error::Server { message, .. } => message.clone(),
                 other => other.to_string(),
@@ -424,6 +427,11 @@ impl ListDecoder {
                         Some(b'{') => {
                             self.start = i + 1;
                             self.state = State::FirstKey;
+                        }
+                        // Not JSON: gather a little more so the message (an HTML
+                        // page's title, say) does not depend on the chunking.
+                        Some(_) if !self.eof && b.len() - i < NOT_JSON_SAMPLE => {
+                            return Ok(Step::NeedInput)
                         }
                         Some(_) => return Err(self.not_json(i)),
                     }
@@ -760,6 +768,11 @@ impl ListDecoder {
     }
 
     fn set_envelope(&mut self, slot: Slot, value: &[u8]) -> Result<(), serde_json::Error> {
+        if matches!(slot, Slot::Response | Slot::Exception)
+            && !(value.starts_with(b"{") || value == b"null")
+        {
+            return Err(serde::de::Error::custom("expected an object"));
+        }
         match slot {
             Slot::Code => {
                 // Reuse the envelope's lenient integer rules.
