@@ -554,7 +554,8 @@ mod tests {
 
     #[test]
     fn documented_error_table() {
-        let cases: Vec<(u16, Vec<u8>, fn(&Error) -> bool, &str)> = vec![
+        type Case = (u16, Vec<u8>, fn(&Error) -> bool, &'static str);
+        let cases: Vec<Case> = vec![
             (404, envelope(404, "Resource sub not found", None), |e| matches!(e, Error::NotFound { code: None, .. }), "check the URL"),
             (500, envelope(500, "Unexpected error.", None), |e| matches!(e, Error::Server { status: 500, .. }), "administrator or support"),
             (403, envelope(403, "You are not authorized to access this resource.", None), |e| matches!(e, Error::Auth { kind: AuthFailure::NotAuthorized, .. }), "Credentials and Devices"),

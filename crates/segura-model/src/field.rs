@@ -259,7 +259,7 @@ impl Field {
     /// alias, exactly as sent.
     pub fn from_wire_key(key: &str) -> Option<Field> {
         // Dispatch on length first: this runs for every key of every session.
-        let f = match key.len() {
+        match key.len() {
             2 => (key == "id").then_some(Field::Id),
             3 => (key == "end").then_some(Field::End),
             4 => match key {
@@ -285,8 +285,7 @@ impl Field {
             11 => (key == "dispositivo").then_some(Field::Device),
             13 => (key == "prevent_purge").then_some(Field::PreventPurge),
             _ => None,
-        };
-        f
+        }
     }
 
     /// Whether this field's canonical value is a date-time.

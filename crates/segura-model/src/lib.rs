@@ -16,6 +16,7 @@
 //! terminals. It depends on serde, serde_json, chrono and thiserror only.
 #![deny(missing_docs)]
 
+mod canonical;
 mod envelope;
 mod field;
 mod ids;
@@ -24,6 +25,7 @@ mod time;
 mod values;
 pub mod wire;
 
+pub use canonical::write_json_str;
 pub use envelope::{
     ApiException, DropResponse, Envelope, GetResponse, ListResponse, ResponseStatus,
 };

@@ -426,6 +426,24 @@ fn object_key(b: &[u8], j: usize) -> Result<usize, WireError> {
     }
 }
 
+/// Each documented key followed by its closing quote, in field order.
+const QUOTED_KEYS: [&[u8]; 14] = [
+    b"id\"",
+    b"user\"",
+    b"origin_ip\"",
+    b"credential\"",
+    b"device\"",
+    b"protocol\"",
+    b"proxy\"",
+    b"session_id\"",
+    b"start\"",
+    b"end\"",
+    b"time\"",
+    b"prevent_purge\"",
+    b"request\"",
+    b"ITSM\"",
+];
+
 /// Reads session objects into a reused [`RemoteSession`]; holds reusable scratch space.
 #[derive(Debug, Clone)]
 pub struct SessionParser {
@@ -474,6 +492,7 @@ impl SessionParser {
         }
         session.clear();
         let mut seen = 0u16;
+        let mut expect = 0usize;
         i = skip_ws(b, i + 1);
         if b.get(i) == Some(&b'}') {
             i += 1;
@@ -484,8 +503,24 @@ impl SessionParser {
                     Some(b'"') => {}
                     Some(_) => return Err(WireError::syntax(i, "expected a string key")),
                 }
-                let (key, k) = parse_string(b, i, &mut self.scratch)?;
-                let field = Field::from_wire_key(key);
+                // Servers send the documented keys in documented order: check for the
+                // expected one by its bytes before the general path.
+                let predicted = Field::ALL.get(expect).and_then(|f| {
+                    let quoted = QUOTED_KEYS[*f as usize];
+                    b.get(i + 1..i + 1 + quoted.len())
+                        .filter(|k| *k == quoted)
+                        .map(|_| (*f, i + 1 + quoted.len()))
+                });
+                let (field, k) = match predicted {
+                    Some((f, k)) => (Some(f), k),
+                    None => {
+                        let (key, k) = parse_string(b, i, &mut self.scratch)?;
+                        (Field::from_wire_key(key), k)
+                    }
+                };
+                if let Some(f) = field {
+                    expect = f as usize + 1;
+                }
                 i = skip_ws(b, k);
                 match b.get(i) {
                     None => return Err(WireError::incomplete(b.len())),
