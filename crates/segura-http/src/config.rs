@@ -1,7 +1,10 @@
 //! Client configuration: where, who, and how patiently.
 
-use std::path::PathBuf;
+use std::fmt;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use segura_api::Error;
 
 use crate::secret::Secret;
 
@@ -57,6 +60,37 @@ pub struct RetryPolicy {
     pub max_elapsed: Duration,
 }
 
+impl RetryPolicy {
+    /// No retries at all.
+    pub fn none() -> Self {
+        Self {
+            max_retries: 0,
+            ..Self::default()
+        }
+    }
+
+    /// A policy with these backoffs (first, longest) and the default bounds.
+    pub fn with_backoff(initial_backoff: Duration, max_backoff: Duration) -> Self {
+        Self {
+            initial_backoff,
+            max_backoff,
+            ..Self::default()
+        }
+    }
+
+    /// Sets the number of retries after the first attempt.
+    pub fn max_retries(mut self, n: u32) -> Self {
+        self.max_retries = n;
+        self
+    }
+
+    /// Sets the time after which no retry starts.
+    pub fn max_elapsed(mut self, d: Duration) -> Self {
+        self.max_elapsed = d;
+        self
+    }
+}
+
 impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
@@ -69,7 +103,10 @@ impl Default for RetryPolicy {
 }
 
 /// Everything [`crate::HttpClient::new`] needs.
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows the secrets of [`Auth`] as `[redacted]` and the CA certificate by its
+/// size only.
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct ClientConfig {
     /// Base URL of the appliance, with or without a trailing slash or a path prefix.
@@ -90,8 +127,38 @@ pub struct ClientConfig {
     pub total_timeout: Option<Duration>,
     /// Retries of idempotent requests.
     pub retry: RetryPolicy,
-    /// Seconds before `expires_in` runs out at which a cached token is renewed.
+    /// How long before `expires_in` runs out a cached OAuth 2.0 token is renewed. A token
+    /// whose lifetime is shorter than twice the margin is renewed halfway through it.
     pub token_refresh_margin: Duration,
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Pem(usize);
+        impl fmt::Debug for Pem {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "<{} bytes of PEM>", self.0)
+            }
+        }
+        f.debug_struct("ClientConfig")
+            .field("base_url", &self.base_url)
+            .field("auth", &self.auth)
+            .field(
+                "ca_cert_pem",
+                &self.ca_cert_pem.as_ref().map(|p| Pem(p.len())),
+            )
+            .field("ca_cert_path", &self.ca_cert_path)
+            .field(
+                "danger_accept_invalid_certs",
+                &self.danger_accept_invalid_certs,
+            )
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("total_timeout", &self.total_timeout)
+            .field("retry", &self.retry)
+            .field("token_refresh_margin", &self.token_refresh_margin)
+            .finish()
+    }
 }
 
 impl ClientConfig {
@@ -116,6 +183,20 @@ impl ClientConfig {
     pub fn ca_cert_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.ca_cert_pem = Some(pem.into());
         self
+    }
+
+    /// Reads the CA certificate (PEM, one or several) to trust from a file; the path then
+    /// appears in messages about it. Fails with [`Error::Input`] when the file cannot be
+    /// read.
+    pub fn ca_cert_file(mut self, path: impl AsRef<Path>) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let pem = std::fs::read(path).map_err(|e| Error::Input {
+            source_name: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        self.ca_cert_pem = Some(pem);
+        self.ca_cert_path = Some(path.to_owned());
+        Ok(self)
     }
 
     /// Turns TLS certificate verification off. Dangerous: anyone in the path can read
@@ -152,6 +233,12 @@ impl ClientConfig {
     /// Sets the number of retries, keeping the rest of the policy.
     pub fn max_retries(mut self, n: u32) -> Self {
         self.retry.max_retries = n;
+        self
+    }
+
+    /// Sets how long before its expiry a cached OAuth 2.0 token is renewed.
+    pub fn token_refresh_margin(mut self, margin: Duration) -> Self {
+        self.token_refresh_margin = margin;
         self
     }
 }

@@ -6,57 +6,343 @@
 //! a body that may take minutes; bounded retries for idempotent requests; the list body
 //! streamed into `segura-api`'s decoder as it arrives.
 //!
+//! What the client promises, in short (details in `docs/security.md`):
+//!
+//! * secrets never appear in `Debug`, `Display`, error messages or logs; the token
+//!   endpoint's answer is never logged or quoted;
+//! * certificates are verified unless the caller turns that off by name; redirects are
+//!   not followed, so credentials only ever go to the configured server;
+//! * a drop is sent again only when the first attempt provably never reached the server,
+//!   and a list is never retried once its stream has been handed over;
+//! * every failure is one of [`segura_api::Error`]'s variants, whatever the server sent.
+//!
 //! Architecture invariant: this crate knows HTTP and nothing about terminals or argument
 //! parsing (no clap). Secrets live in [`Secret`], which never prints them.
 #![deny(missing_docs)]
 
+mod body;
 mod config;
+mod endpoint;
+mod oauth1;
 mod secret;
+mod token;
+mod transport;
 
 pub use config::{Auth, ClientAuthMethod, ClientConfig, RetryPolicy};
 pub use secret::Secret;
 
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
 use async_trait::async_trait;
-use segura_api::{Error, SessionApi, SessionStream};
-use segura_model::{DropResponse, RemoteSession, SessionHash, SessionId};
+use futures_util::StreamExt;
+use reqwest::Method;
+use segura_api::{Error, ListDecoder, SessionApi, SessionStream};
+use segura_model::{ApiException, DropResponse, RemoteSession, SessionHash, SessionId};
+
+use crate::body::{BodyStream, RawBody};
+use crate::endpoint::Endpoints;
+use crate::transport::{
+    classify_transport, error_chain, read_capped, within, Authenticator, Call, Inner, Target,
+    ERROR_BODY_CAP,
+};
+
+/// The `User-Agent` of every request: `segura-http/<version>`.
+pub const USER_AGENT: &str = concat!("segura-http/", env!("CARGO_PKG_VERSION"));
 
 /// The HTTPS client; cheap to clone (clones share the connection pool and the token).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HttpClient {
-    config: std::sync::Arc<ClientConfig>,
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+fn config_error(message: impl Into<String>) -> Error {
+    Error::Config {
+        message: message.into(),
+    }
 }
 
 impl HttpClient {
-    /// Builds a client; fails with [`Error::Config`] on a bad URL or CA certificate.
+    /// Builds a client; fails with [`Error::Config`] on a bad URL, empty credentials, a
+    /// zero timeout or a CA certificate that is not PEM. Nothing is sent yet.
     pub fn new(config: ClientConfig) -> Result<Self, Error> {
+        let endpoints = Endpoints::parse(&config.base_url)?;
+        for (name, d) in [
+            ("connect timeout", config.connect_timeout),
+            ("read timeout", config.read_timeout),
+            (
+                "total timeout",
+                config.total_timeout.unwrap_or(Duration::MAX),
+            ),
+        ] {
+            if d.is_zero() {
+                return Err(config_error(format!("the {name} must be longer than zero")));
+            }
+        }
+        let auth = Authenticator::new(&config.auth, &endpoints, config.token_refresh_margin)?;
+        let http = build_http(&config)?;
+        if endpoints.is_plain_http() {
+            tracing::warn!(
+                url = %endpoints.base(),
+                "plain http: credentials and tokens travel unencrypted"
+            );
+        }
+        if config.danger_accept_invalid_certs {
+            tracing::warn!(
+                "TLS certificate verification is off: anyone in the path can read the credentials"
+            );
+        }
         Ok(Self {
-            config: std::sync::Arc::new(config),
+            inner: Arc::new(Inner {
+                config,
+                http,
+                endpoints,
+                auth,
+            }),
         })
     }
 
     /// The configuration this client was built with.
     pub fn config(&self) -> &ClientConfig {
-        &self.config
+        &self.inner.config
     }
+
+    /// The normalised base URL requests are sent under (always ending with `/`).
+    pub fn base_url(&self) -> &str {
+        self.inner.endpoints.base().as_str()
+    }
+
+    fn body(&self, call: &Call, response: reqwest::Response) -> BodyStream<RawBody> {
+        BodyStream::new(
+            Box::pin(response.bytes_stream()),
+            self.inner.config.read_timeout,
+            call.deadline,
+            call.url.path().to_owned(),
+        )
+    }
+}
+
+/// The reqwest client: rustls, the system's and webpki's roots plus the caller's CA,
+/// no redirects, the configured timeouts.
+fn build_http(config: &ClientConfig) -> Result<reqwest::Client, Error> {
+    let mut builder = reqwest::Client::builder()
+        .use_rustls_tls()
+        .user_agent(USER_AGENT)
+        .connect_timeout(config.connect_timeout)
+        .read_timeout(config.read_timeout)
+        .tcp_keepalive(Duration::from_secs(60))
+        .redirect(reqwest::redirect::Policy::none())
+        .danger_accept_invalid_certs(config.danger_accept_invalid_certs);
+    if let Some(pem) = &config.ca_cert_pem {
+        let name = config
+            .ca_cert_path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "the CA certificate".to_owned());
+        let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+            config_error(format!(
+                "{name} is not a PEM certificate: {}",
+                error_chain(&e)
+            ))
+        })?;
+        if certs.is_empty() {
+            return Err(config_error(format!(
+                "{name} holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+            )));
+        }
+        for cert in certs {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    builder.build().map_err(|e| {
+        config_error(format!(
+            "cannot set up the HTTP client: {}",
+            error_chain(&e)
+        ))
+    })
 }
 
 #[async_trait]
 impl SessionApi for HttpClient {
+    /// Sends `GET /api/session/remotesessions` (retrying what may be retried) and returns
+    /// the body as a stream once the headers say 200. From then on nothing is retried:
+    /// sessions may already have reached the caller.
     async fn list_sessions(&self) -> Result<SessionStream, Error> {
-        Err(Error::Config {
-            message: "the HTTP transport is not built yet".into(),
+        let url = self.inner.endpoints.list()?;
+        let call = self.inner.call(Target::List, Method::GET, url);
+        let response = self.inner.send(&call).await?;
+        let body = self.body(&call, response);
+        Ok(SessionStream::new(Box::pin(body)))
+    }
+
+    async fn get_session(&self, id: SessionId) -> Result<RemoteSession, Error> {
+        let url = self.inner.endpoints.get(&id.to_string())?;
+        let call = self.inner.call(Target::Get, Method::GET, url);
+        let response = self.inner.send(&call).await?;
+        let body = self.body(&call, response);
+        let mut sessions = SessionStream::with_decoder(Box::pin(body), ListDecoder::for_get());
+        // Read to the end: an error envelope may come after the session.
+        let mut first = None;
+        while let Some(session) = sessions.next().await {
+            let session = session?;
+            if first.is_none() {
+                first = Some(session);
+            }
+        }
+        first.ok_or_else(|| Error::NotFound {
+            status: Some(200),
+            code: Some(ApiException::SESSION_NOT_FOUND),
+            message: format!("the server answered with no session for id {id}"),
         })
     }
 
-    async fn get_session(&self, _id: SessionId) -> Result<RemoteSession, Error> {
-        Err(Error::Config {
-            message: "the HTTP transport is not built yet".into(),
-        })
+    /// Sends `DELETE /api/pam/session/drop/{session_id}`, again only if the first attempt
+    /// provably never reached the server.
+    async fn drop_session(&self, session: &SessionHash) -> Result<DropResponse, Error> {
+        let url = self.inner.endpoints.drop_session(session.as_str())?;
+        let call = self.inner.call(Target::Drop, Method::DELETE, url);
+        let response = self.inner.send(&call).await?;
+        let status = response.status().as_u16();
+        let body = match within(&call, read_capped(response, ERROR_BODY_CAP)).await? {
+            Ok(body) => body,
+            Err(e) => {
+                let error = classify_transport(&e, &self.inner.config);
+                return Err(match error {
+                    Error::InvalidResponse { .. } => Error::InvalidResponse {
+                        message: format!(
+                            "the answer to the drop was cut (the session may have been dropped): {}",
+                            error_chain(&e)
+                        ),
+                        offset: 0,
+                        path: None,
+                        sessions_before: 0,
+                        truncated: true,
+                    },
+                    other => other,
+                });
+            }
+        };
+        parse_drop(status, &body)
+    }
+}
+
+/// Reads the drop endpoint's answer: the envelope, which may report an error even with
+/// HTTP 200.
+fn parse_drop(status: u16, body: &[u8]) -> Result<DropResponse, Error> {
+    let text = String::from_utf8_lossy(body);
+    let trimmed = text.trim_start_matches('\u{feff}').trim();
+    if trimmed.is_empty() {
+        if status == 204 {
+            return Ok(DropResponse::default());
+        }
+        return Err(Error::InvalidResponse {
+            message: format!("the answer to the drop (HTTP {status}) is empty"),
+            offset: 0,
+            path: None,
+            sessions_before: 0,
+            truncated: true,
+        });
+    }
+    match serde_json::from_str::<DropResponse>(trimmed) {
+        Ok(answer) if answer.envelope.is_error() => {
+            Err(segura_api::classify_response(status, body, None))
+        }
+        Ok(answer) => Ok(answer),
+        Err(e) => {
+            let message = if trimmed.starts_with('<') {
+                let page = match segura_api::classify_response(status, body, None) {
+                    Error::Api { message, .. } | Error::Server { message, .. } => message,
+                    other => other.to_string(),
+                };
+                format!("the answer to the drop is an HTML page, not JSON: {page}")
+            } else {
+                format!("the answer to the drop is not the API's JSON: {e}")
+            };
+            Err(Error::InvalidResponse {
+                message,
+                offset: offset_of(trimmed, e.line(), e.column()),
+                path: None,
+                sessions_before: 0,
+                truncated: e.is_eof(),
+            })
+        }
+    }
+}
+
+/// The byte offset of a 1-based line and column.
+fn offset_of(text: &str, line: usize, column: usize) -> u64 {
+    let before: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    (before + column.saturating_sub(1)) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drop_answers() {
+        let ok = parse_drop(
+            200,
+            br#"{"code":200,"response":{"status":200,"message":"Session dropped successfully","error":false},"tenant":"Segura"}"#,
+        );
+        assert!(
+            matches!(&ok, Ok(d) if d.envelope.message() == Some("Session dropped successfully"))
+        );
+        let in_200 = parse_drop(
+            200,
+            br#"{"code":400,"response":{"status":400,"message":"1002: Session not found","error":true},"exception":{"code":1002,"message":"1002: Session not found","detail":null}}"#,
+        );
+        assert!(matches!(
+            in_200,
+            Err(Error::NotFound {
+                code: Some(1002),
+                ..
+            })
+        ));
+        let html = parse_drop(200, b"<html><title>Login</title></html>");
+        assert!(
+            matches!(&html, Err(Error::InvalidResponse { message, .. }) if message.contains("Login")),
+            "{html:?}"
+        );
+        let cut = parse_drop(200, br#"{"code":200,"resp"#);
+        assert!(matches!(
+            cut,
+            Err(Error::InvalidResponse {
+                truncated: true,
+                ..
+            })
+        ));
+        assert!(parse_drop(204, b"").is_ok());
+        assert!(matches!(
+            parse_drop(200, b""),
+            Err(Error::InvalidResponse { .. })
+        ));
     }
 
-    async fn drop_session(&self, _session: &SessionHash) -> Result<DropResponse, Error> {
-        Err(Error::Config {
-            message: "the HTTP transport is not built yet".into(),
-        })
+    #[test]
+    fn offsets() {
+        assert_eq!(offset_of("abc\ndef", 2, 2), 5);
+        assert_eq!(offset_of("abc", 1, 1), 0);
+    }
+
+    #[test]
+    fn user_agent() {
+        assert_eq!(
+            USER_AGENT,
+            format!("segura-http/{}", env!("CARGO_PKG_VERSION"))
+        );
     }
 }
