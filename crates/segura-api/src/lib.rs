@@ -14,6 +14,7 @@
 //! Architecture invariant: no HTTP client, no server, no terminal. This crate must never
 //! depend on reqwest, hyper or clap; transports plug in through [`SessionStream::new`].
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod api;
 pub mod decoder;

@@ -15,6 +15,7 @@
 //! Architecture invariant: this crate knows nothing about HTTP, async runtimes or
 //! terminals. It depends on serde, serde_json, chrono and thiserror only.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod canonical;
 mod envelope;
