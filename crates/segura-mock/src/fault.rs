@@ -24,7 +24,8 @@
 //! | `expired-token` | [`Fault::ExpiredToken`] |
 //!
 //! Durations take a unit: `ms`, `s`, `m` or `h`. Several faults are
-//! separated by commas: `delay=5ms, truncate-after=100`.
+//! separated by commas: `delay=5ms, truncate-after=100`. In the header,
+//! `none` means "no fault for this request", whatever is configured.
 
 use std::fmt;
 use std::str::FromStr;
@@ -240,11 +241,12 @@ impl FromStr for Fault {
     }
 }
 
-/// Parses a comma-separated list of faults (the header's syntax).
+/// Parses a comma-separated list of faults (the header's syntax); `none`
+/// (or an empty value) is the empty list.
 pub fn parse_fault_list(text: &str) -> Result<Vec<Fault>, FaultParseError> {
     text.split(',')
         .map(str::trim)
-        .filter(|t| !t.is_empty())
+        .filter(|t| !t.is_empty() && !t.eq_ignore_ascii_case("none"))
         .map(str::parse)
         .collect()
 }
@@ -385,6 +387,7 @@ mod tests {
                 Fault::TooManyRequests { retry_after: 1 },
             ])
         );
+        assert_eq!(parse_fault_list("none"), Ok(vec![]));
         assert!(parse_fault_list("delay=5").is_err());
         assert!(parse_fault_list("drip=0/1s").is_err());
         assert!(parse_fault_list("teapot").is_err());

@@ -34,6 +34,9 @@ const START_STEP: u64 = 60;
 /// Session `i` has an `id` in `[ID_STEP * i + 1, ID_STEP * (i + 1)]`: increasing,
 /// with gaps, and invertible.
 const ID_STEP: u64 = 3;
+/// Sessions beyond this index are never looked up: ids, starts and ends stay
+/// far from overflowing (2^40 sessions would be a 370 TB list).
+const MAX_INDEX: u64 = 1 << 40;
 /// Size of the batches [`write_list_body`] hands to its writer.
 const BATCH_BYTES: usize = 64 * 1024;
 
@@ -435,7 +438,9 @@ impl Generator {
     /// Ids increase with the index and have gaps.
     pub fn id(&self, index: u64) -> u64 {
         let mut r = self.stream(index);
-        ID_STEP * index + 1 + r.below(ID_STEP)
+        ID_STEP
+            .wrapping_mul(index)
+            .wrapping_add(1 + r.below(ID_STEP))
     }
 
     /// The position of the session whose numeric `id` is `id`, if any session
@@ -443,7 +448,7 @@ impl Generator {
     /// current session count.
     pub fn index_of_id(&self, id: u64) -> Option<u64> {
         let index = id.checked_sub(1)? / ID_STEP;
-        (self.id(index) == id).then_some(index)
+        (index < MAX_INDEX && self.id(index) == id).then_some(index)
     }
 
     fn hash_prefix(&self, index: u64) -> u64 {
@@ -468,6 +473,9 @@ impl Generator {
         }
         let prefix = u64::from_str_radix(&hash[..16], 16).ok()?;
         let index = unmix(prefix).wrapping_sub(self.hash_key);
+        if index >= MAX_INDEX {
+            return None;
+        }
         self.session_hash(index)
             .eq_ignore_ascii_case(hash)
             .then_some(index)
@@ -486,8 +494,14 @@ impl Generator {
     }
 
     fn shape_from(&self, index: u64, r: &mut SplitMix64) -> Shape {
-        let id = ID_STEP * index + 1 + r.below(ID_STEP);
-        let start = BASE_EPOCH + START_STEP * index + r.below(START_STEP);
+        // Indexes anywhere near overflowing these are never served (see
+        // MAX_INDEX); wrapping keeps stray lookups from panicking.
+        let id = ID_STEP
+            .wrapping_mul(index)
+            .wrapping_add(1 + r.below(ID_STEP));
+        let start = START_STEP
+            .wrapping_mul(index)
+            .wrapping_add(BASE_EPOCH + r.below(START_STEP));
         let bucket = r.below(1000);
         let d = r.next();
         let duration = match bucket {
@@ -899,6 +913,48 @@ mod tests {
             let expected = serde_json::to_string(&s).unwrap_or_default();
             assert_eq!(String::from_utf8_lossy(&out), expected, "{s:?}");
         }
+    }
+
+    #[test]
+    fn ids_and_hashes_map_back_to_their_index() {
+        let g = Generator::new(99);
+        let mut hashes = HashSet::new();
+        let mut last_id = 0;
+        for i in 0..2000 {
+            let id = g.id(i);
+            assert!(id > last_id);
+            last_id = id;
+            assert_eq!(g.index_of_id(id), Some(i));
+            let hash = g.session_hash(i);
+            assert_eq!(g.index_of_hash(&hash), Some(i));
+            assert_eq!(g.index_of_hash(&hash.to_ascii_uppercase()), Some(i));
+            assert!(hashes.insert(hash));
+        }
+        for stray in [
+            "0123456789abcdef0123456789abcdef01234567",
+            "ffffffffffffffffffffffffffffffffffffffff",
+            "0000000000000000000000000000000000000000",
+            "not hex",
+        ] {
+            assert_eq!(g.index_of_hash(stray), None);
+        }
+        assert_eq!(g.index_of_id(0), None);
+        assert_eq!(g.index_of_id(u64::MAX), None);
+    }
+
+    #[test]
+    fn sessions_are_a_pure_function_of_seed_and_index() {
+        let (a, b) = (Generator::new(5), Generator::new(5));
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        a.session_json(123_456, &mut x);
+        for i in [7, 123_456] {
+            y.clear();
+            b.session_json(i, &mut y);
+        }
+        assert_eq!(x, y);
+        let mut other = Vec::new();
+        Generator::new(6).session_json(123_456, &mut other);
+        assert_ne!(x, other);
     }
 
     #[test]
