@@ -40,7 +40,6 @@ const MAX_FORM_BYTES: usize = 64 * 1024;
 /// [`MockServer::start_blocking`] from synchronous code (the server then has
 /// a runtime on its own thread). Stops with [`MockServer::shutdown`] or when
 /// dropped; open connections are closed either way.
-#[derive(Debug)]
 pub struct MockServer {
     shared: Arc<Shared>,
     addr: SocketAddr,
@@ -258,6 +257,19 @@ impl MockServer {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+impl std::fmt::Debug for MockServer {
+    /// Names the server without printing its secrets.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockServer")
+            .field("url", &self.url)
+            .field("client_id", &self.shared.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("sessions", &self.shared.session_count())
+            .field("seed", &self.shared.generator.seed())
+            .finish_non_exhaustive()
     }
 }
 

@@ -168,7 +168,6 @@ impl FaultTable {
 }
 
 /// Everything requests share.
-#[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) generator: Arc<Generator>,
     pub(crate) tenant: String,

@@ -32,6 +32,11 @@ async fn token_with_form_credentials() -> TestResult {
     .await?;
     assert_eq!(server.client_id(), "my-client");
     assert_eq!(server.client_secret(), "my-secret");
+    let debug = format!("{server:?}");
+    assert!(
+        debug.contains("my-client") && !debug.contains("my-secret"),
+        "{debug}"
+    );
     let reply = read(
         client()
             .post(format!("{}/iso/oauth2/token", server.url()))
