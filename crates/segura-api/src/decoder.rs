@@ -464,7 +464,8 @@ impl ListDecoder {
                                     }
                                 }
                                 Err(e) if e.is_incomplete() => None,
-                                Err(e) => return Err(self.wire_error(i, e, "$".into())),
+                                // parse_string reports offsets within `b`, not from `i`.
+                                Err(e) => return Err(self.wire_error(0, e, "$".into())),
                             };
                             match slot {
                                 Some((slot, next)) => {

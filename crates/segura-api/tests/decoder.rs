@@ -431,3 +431,14 @@ fn sessions_are_yielded_as_soon_as_their_closing_brace_arrives() {
     assert_eq!(d.advance().unwrap(), Step::Session);
     assert_eq!(d.session().id.get(), 1);
 }
+
+#[test]
+fn invalid_utf8_in_an_envelope_key_is_reported_at_its_byte() {
+    let body = b"{\"messa\x8ee\":\"x\",\"remote_sessions\":[]}";
+    let (n, e) = err_of(body);
+    assert_eq!(n, 0);
+    match e {
+        Error::InvalidResponse { offset, .. } => assert_eq!(offset, 7),
+        other => panic!("{other:?}"),
+    }
+}

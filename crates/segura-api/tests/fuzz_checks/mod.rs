@@ -1,0 +1,95 @@
+//! Properties checked by the fuzz targets (`fuzz/`) and, on their seeds and crash
+//! reproducers, by the regular test suite (`fuzz_regressions.rs`). One file, included by
+//! both, so the two can never check different things.
+
+use chrono::Timelike;
+use segura_api::{DecoderConfig, Error, ListDecoder, Step};
+use segura_model::{
+    format_datetime, parse_datetime, parse_optional_datetime, RemoteSession, SessionDuration,
+};
+
+type Outcome = (Vec<RemoteSession>, Option<Error>, usize);
+
+fn decode(body: &[u8], mut next_chunk: impl FnMut() -> usize) -> Outcome {
+    let config = DecoderConfig::default().max_element_size(64 * 1024);
+    let mut d = ListDecoder::with_config(config);
+    let mut out = Vec::new();
+    let mut pos = 0;
+    loop {
+        match d.advance() {
+            Ok(Step::Session) => out.push(d.take_session()),
+            Ok(Step::NeedInput) if pos < body.len() => {
+                let end = body.len().min(pos + next_chunk().max(1));
+                d.feed(&body[pos..end]);
+                pos = end;
+            }
+            Ok(Step::NeedInput) => d.finish(),
+            Ok(Step::Done) => return (out, None, d.buffer_high_water()),
+            Err(e) => return (out, Some(e), d.buffer_high_water()),
+        }
+    }
+}
+
+/// The decoder never panics, and splitting the body into random chunks gives the same
+/// sessions and the same error as one chunk. The first byte seeds the chunk sizes.
+pub fn decoder_chunking(data: &[u8]) {
+    let Some((&seed, body)) = data.split_first() else {
+        return;
+    };
+    let (whole, whole_err, _) = decode(body, || body.len());
+    let mut state = u32::from(seed) | 1;
+    let (parts, parts_err, high_water) = decode(body, || {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        (state % 97) as usize + 1
+    });
+    assert_eq!(whole, parts, "sessions differ between one chunk and many");
+    assert_eq!(
+        whole_err, parts_err,
+        "errors differ between one chunk and many"
+    );
+    // Small chunks: the buffer holds at most one element (64 KiB limit) plus a chunk,
+    // or a not-JSON sample.
+    assert!(
+        high_water <= 64 * 1024 + 2 * 97 + 4096,
+        "buffer grew to {high_water}"
+    );
+    if let Some(Error::InvalidResponse {
+        sessions_before, ..
+    }) = &whole_err
+    {
+        assert_eq!(*sessions_before as usize, whole.len());
+    }
+}
+
+/// Date-time parsing never panics, and what it accepts formats back to itself.
+pub fn datetime(data: &[u8]) {
+    let Ok(s) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(dt) = parse_datetime(s) {
+        let mut buf = [0u8; 19];
+        let text = format_datetime(&dt, &mut buf).to_owned();
+        let again = parse_datetime(&text).expect("canonical text parses");
+        assert_eq!(
+            again,
+            dt.with_nanosecond(0).expect("zero nanoseconds"),
+            "{s:?} -> {text}"
+        );
+        assert_eq!(parse_optional_datetime(s), Ok(Some(dt)));
+    } else {
+        let _ = parse_optional_datetime(s);
+    }
+}
+
+/// Duration parsing never panics, and what it accepts prints back to an equal value.
+pub fn duration(data: &[u8]) {
+    let Ok(s) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(d) = s.parse::<SessionDuration>() {
+        let text = d.to_string();
+        assert_eq!(text.parse::<SessionDuration>(), Ok(d), "{s:?} -> {text}");
+    }
+}
