@@ -117,26 +117,50 @@ impl MockServer {
     }
 
     /// Starts a server on a runtime of its own, in a background thread, for
-    /// synchronous tests (for example tests that run the CLI binary).
+    /// synchronous tests (for example tests that run the CLI binary). It may
+    /// be called from anywhere, inside a Tokio runtime or not.
     pub fn start_blocking(config: MockConfig) -> Result<MockServer, MockError> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("segura-mock")
-            .enable_all()
-            .build()
-            .map_err(MockError::Runtime)?;
-        let launched = runtime.block_on(launch(config))?;
-        let mut server = launched.server;
-        let shared = server.shared.clone();
-        let (listener, acceptor, shutdown_rx) =
-            (launched.listener, launched.acceptor, launched.shutdown_rx);
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
-            .name("segura-mock-accept".to_owned())
+            .name("segura-mock".to_owned())
             .spawn(move || {
-                runtime.block_on(accept_loop(listener, shared, acceptor, shutdown_rx));
+                let runtime = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .thread_name("segura-mock-worker")
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(MockError::Runtime(e)));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    match launch(config).await {
+                        Ok(launched) => {
+                            let shared = launched.server.shared.clone();
+                            if ready_tx.send(Ok(launched.server)).is_ok() {
+                                accept_loop(
+                                    launched.listener,
+                                    shared,
+                                    launched.acceptor,
+                                    launched.shutdown_rx,
+                                )
+                                .await;
+                            }
+                        }
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                        }
+                    }
+                });
                 // Dropping the runtime here cancels every connection task.
             })
             .map_err(MockError::Runtime)?;
+        let mut server = ready_rx.recv().map_err(|_| {
+            MockError::Runtime(std::io::Error::other("the server thread ended early"))
+        })??;
         server.thread = Some(thread);
         Ok(server)
     }

@@ -707,3 +707,21 @@ fn blocking_server_for_synchronous_tests() -> TestResult {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn blocking_server_inside_a_runtime() -> TestResult {
+    let server = MockServer::start_blocking(MockConfig::default().sessions(3))?;
+    let client = client();
+    let token = token(&client, &server).await?;
+    let list = api_get(
+        &client,
+        &server,
+        &token,
+        "/api/session/remotesessions",
+        None,
+    )
+    .await?;
+    assert_eq!(parse_list(&list.body)?.remote_sessions.len(), 3);
+    server.shutdown().await;
+    Ok(())
+}
