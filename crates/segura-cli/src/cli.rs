@@ -1,0 +1,523 @@
+//! The command line: every command, option and value parser, as clap derive types.
+//!
+//! Parsing turns user text into typed values here (fields, durations, time bounds,
+//! session ids) so that a bad value is a usage error (exit 2) before anything runs.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use segura_api::{parse_human_duration, parse_time_bound, BoundKind, SessionFilter};
+use segura_model::{Field, SessionDuration, SessionHash, SessionId};
+
+/// The exit codes, shown at the end of `segura --help`.
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success (also when the reader of the output goes away early, as with `| head`)
+  1  the operation was not completed for a local reason (confirmation declined,
+     the output or the watch state file could not be written)
+  2  usage: an unknown option, a malformed value, `drop` without --yes off a terminal
+  3  configuration: missing URL or credentials, a bad config file, an unreadable --input
+  4  authentication or authorization refused by the server or its gateway
+  5  not found: no session has this id or hash, or the URL names no resource
+  6  server error: HTTP 5xx, \"Unexpected error.\", bad gateway, another refusal
+  7  network or timeout: connect, DNS, TLS, idle timeout, gateway timeout
+  8  invalid or truncated response
+
+Credentials are read from the environment or a profile, never from flags:
+  SEGURA_CLIENT_ID + SEGURA_CLIENT_SECRET (or SEGURA_CLIENT_SECRET_FILE), SEGURA_TOKEN,
+  or SEGURA_CONSUMER_KEY, SEGURA_CONSUMER_SECRET, SEGURA_TOKEN_KEY, SEGURA_TOKEN_SECRET.
+See `segura config show` for the effective configuration.";
+
+/// The `segura` command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "segura",
+    version,
+    about = "Query and manage the remote sessions of a Segura PAM Core appliance.",
+    long_about = "Query and manage the remote sessions of a Segura PAM Core appliance \
+                  (formerly senhasegura): list, filter, summarise, watch and drop \
+                  privileged sessions.",
+    after_help = EXIT_CODES_HELP,
+    propagate_version = true
+)]
+pub struct Cli {
+    /// Options accepted before or after the subcommand.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    /// Aligned columns for people.
+    #[default]
+    Table,
+    /// One JSON array (one object for `get`).
+    Json,
+    /// One JSON object per line.
+    Ndjson,
+    /// RFC 4180 CSV with a header of the API's key names.
+    Csv,
+}
+
+/// Options that apply to every command.
+#[derive(Debug, Args, Clone, Default)]
+pub struct GlobalArgs {
+    /// Base URL of the appliance [env: SEGURA_URL, SENHASEGURA_URL]
+    #[arg(long, global = true, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// Profile of the config file to use (`default` when none is named) [env: SEGURA_PROFILE]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Config file [env: SEGURA_CONFIG] [default: ~/.config/segura/config.toml]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Extra CA certificate (PEM) to trust [env: SEGURA_CA_CERT]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub ca_cert: Option<PathBuf>,
+
+    /// Turn TLS certificate verification off (dangerous; warns every time)
+    #[arg(long, global = true)]
+    pub insecure: bool,
+
+    /// Time allowed to connect, e.g. 10s [default: 30s]
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_std_duration)]
+    pub connect_timeout: Option<Duration>,
+
+    /// Longest silence allowed while a response arrives, e.g. 2m [default: 2m]
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_std_duration)]
+    pub read_timeout: Option<Duration>,
+
+    /// Retries of idempotent requests after a transient failure [default: 3]
+    #[arg(long, global = true, value_name = "N")]
+    pub retries: Option<u32>,
+
+    /// Output format
+    #[arg(short = 'o', long, global = true, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+
+    /// No colours (also with the NO_COLOR environment variable)
+    #[arg(long, global = true)]
+    pub no_color: bool,
+
+    /// Debug logs on stderr (-vv for more); secrets are never logged
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Only errors on stderr: no progress, no notes
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+/// The commands.
+// Parsed once per process: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Remote sessions: list, get, drop, stats, watch
+    #[command(subcommand, visible_alias = "session")]
+    Sessions(SessionsCommand),
+    /// The effective configuration
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Start a local mock appliance and run the real client against it
+    Demo(DemoArgs),
+    /// Print a shell completion script
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), or write it into a directory
+    Man(ManArgs),
+}
+
+/// `segura sessions ...`.
+#[derive(Debug, Subcommand)]
+pub enum SessionsCommand {
+    /// List sessions, streamed and filtered as they arrive
+    #[command(visible_alias = "ls")]
+    List(ListArgs),
+    /// Show one session by its numeric id
+    Get(GetArgs),
+    /// Terminate a session by its 40-hex session_id
+    Drop(DropArgs),
+    /// Count sessions and sum their durations per group
+    Stats(StatsArgs),
+    /// Poll the list and report new and ended sessions
+    Watch(WatchArgs),
+}
+
+/// `segura config ...`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective configuration and where each value came from
+    Show,
+}
+
+/// Criteria shared by list, stats and watch. All are combined; a repeated option
+/// matches any of its values.
+#[derive(Debug, Args, Clone, Default)]
+pub struct FilterArgs {
+    /// Only sessions of this user (exact, case-insensitive; repeatable)
+    #[arg(long, value_name = "USER", help_heading = "Filters")]
+    pub user: Vec<String>,
+    /// Only sessions with this credential (repeatable)
+    #[arg(long, value_name = "CREDENTIAL", help_heading = "Filters")]
+    pub credential: Vec<String>,
+    /// Only sessions on this device, e.g. 10.66.33.15:3389 (repeatable)
+    #[arg(long, value_name = "DEVICE", help_heading = "Filters")]
+    pub device: Vec<String>,
+    /// Only sessions from this address (repeatable)
+    #[arg(long, value_name = "IP", help_heading = "Filters")]
+    pub origin_ip: Vec<String>,
+    /// Only sessions with this protocol, e.g. rdp, ssh (repeatable)
+    #[arg(long, value_name = "PROTOCOL", help_heading = "Filters")]
+    pub protocol: Vec<String>,
+    /// Only sessions through this proxy, e.g. "Web Proxy" (repeatable)
+    #[arg(long, value_name = "PROXY", help_heading = "Filters")]
+    pub proxy: Vec<String>,
+    /// Only sessions where any text field contains TEXT (case-insensitive)
+    #[arg(long, value_name = "TEXT", help_heading = "Filters")]
+    pub search: Option<String>,
+    /// Only sessions that started at or after TIME: YYYY-MM-DD, "YYYY-MM-DD HH:MM:SS",
+    /// RFC 3339, or an age like 90m, 24h, 7d
+    #[arg(long, value_name = "TIME", value_parser = parse_since, help_heading = "Filters")]
+    pub since: Option<chrono::NaiveDateTime>,
+    /// Only sessions that started at or before TIME (same forms as --since)
+    #[arg(long, value_name = "TIME", value_parser = parse_until, help_heading = "Filters")]
+    pub until: Option<chrono::NaiveDateTime>,
+    /// Only open sessions (no end yet)
+    #[arg(long, help_heading = "Filters")]
+    pub active: bool,
+    /// Only sessions whose recorded duration is at least this, e.g. 1h (open sessions
+    /// have none and are left out)
+    #[arg(long, value_name = "DURATION", value_parser = parse_session_duration, help_heading = "Filters")]
+    pub min_duration: Option<SessionDuration>,
+    /// Only sessions whose recorded duration is at most this
+    #[arg(long, value_name = "DURATION", value_parser = parse_session_duration, help_heading = "Filters")]
+    pub max_duration: Option<SessionDuration>,
+    /// Read a saved list response from PATH (`-` for standard input) instead of the server
+    #[arg(long, value_name = "PATH")]
+    pub input: Option<PathBuf>,
+}
+
+impl FilterArgs {
+    /// The filter these options describe.
+    pub fn to_filter(&self) -> SessionFilter {
+        let mut f = SessionFilter::new();
+        f.users = self.user.clone();
+        f.credentials = self.credential.clone();
+        f.devices = self.device.clone();
+        f.origin_ips = self.origin_ip.clone();
+        f.protocols = self.protocol.clone();
+        f.proxies = self.proxy.clone();
+        f.search = self.search.clone();
+        f.since = self.since;
+        f.until = self.until;
+        f.active = self.active;
+        f.min_duration = self.min_duration;
+        f.max_duration = self.max_duration;
+        f
+    }
+}
+
+/// A sort order: a field, ascending, or descending with a leading `-`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortKey {
+    /// The field compared.
+    pub field: Field,
+    /// Largest first.
+    pub descending: bool,
+}
+
+impl std::str::FromStr for SortKey {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (descending, name) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s.strip_prefix('+').unwrap_or(s)),
+        };
+        let field = name.parse::<Field>().map_err(|e| e.to_string())?;
+        Ok(SortKey { field, descending })
+    }
+}
+
+/// `segura sessions list`.
+#[derive(Debug, Args, Clone, Default)]
+#[command(after_help = "\
+Without --sort nothing is buffered: sessions are printed as they arrive, and with
+--limit the list stops being read after the first N matches. --sort must hold every
+matching session in memory (only the first N with --limit) before printing.
+A table holds at most its first 1000 rows to size the columns; later rows reuse those
+widths. Use -o ndjson or -o csv for very large lists.")]
+pub struct ListArgs {
+    /// Filters and --input.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Sort by FIELD, or -FIELD for descending (buffers the matching sessions)
+    #[arg(long, value_name = "FIELD", allow_hyphen_values = true)]
+    pub sort: Option<SortKey>,
+    /// Print at most N sessions
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Columns (table, csv) or keys (json, ndjson), comma-separated, e.g. id,user,start
+    #[arg(long, value_name = "FIELDS", value_delimiter = ',')]
+    pub fields: Option<Vec<Field>>,
+}
+
+/// `segura sessions get`.
+#[derive(Debug, Args, Clone)]
+pub struct GetArgs {
+    /// The numeric id of the session (the `id` column, not the 40-hex session_id)
+    #[arg(value_name = "ID", value_parser = parse_session_id)]
+    pub id: SessionId,
+    /// Fields to show, comma-separated
+    #[arg(long, value_name = "FIELDS", value_delimiter = ',')]
+    pub fields: Option<Vec<Field>>,
+}
+
+/// `segura sessions drop`.
+#[derive(Debug, Args, Clone)]
+pub struct DropArgs {
+    /// The 40-hex session_id of the session (not the numeric id)
+    #[arg(value_name = "SESSION_ID", value_parser = parse_session_hash)]
+    pub session_id: SessionHash,
+    /// Do not ask for confirmation (required when standard input is not a terminal)
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+}
+
+/// What `stats` groups by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupBy {
+    /// The PAM user.
+    User,
+    /// The credential.
+    Credential,
+    /// The target device.
+    Device,
+    /// The protocol.
+    Protocol,
+    /// The proxy.
+    Proxy,
+    /// The user's address.
+    OriginIp,
+    /// The start date, YYYY-MM-DD.
+    Day,
+}
+
+/// `segura sessions stats`.
+#[derive(Debug, Args, Clone)]
+#[command(after_help = "\
+Open sessions count as sessions but add no duration; the mean is over the sessions
+that have a recorded duration.")]
+pub struct StatsArgs {
+    /// The grouping
+    #[arg(long, value_enum, default_value_t = GroupBy::Protocol)]
+    pub by: GroupBy,
+    /// Filters and --input.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+}
+
+/// `segura sessions watch`.
+#[derive(Debug, Args, Clone)]
+#[command(after_help = "\
+With -o ndjson each line is an event:
+  {\"event\":\"new\",\"session\":{...}}    a session not reported before
+  {\"event\":\"ended\",\"session\":{...}}  a reported session that has ended since
+With --state FILE, the sessions already reported are remembered across restarts.")]
+pub struct WatchArgs {
+    /// Time between polls
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_std_duration)]
+    pub interval: Duration,
+    /// Remember reported sessions in FILE, to resume without repeats
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Poll once and exit
+    #[arg(long)]
+    pub once: bool,
+    /// Keys of the session objects (or table/csv columns), comma-separated
+    #[arg(long, value_name = "FIELDS", value_delimiter = ',')]
+    pub fields: Option<Vec<Field>>,
+    /// Filters and --input.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+}
+
+/// `segura demo`.
+#[derive(Debug, Args, Clone)]
+pub struct DemoArgs {
+    /// Sessions the mock appliance holds
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub sessions: u64,
+    /// Seed of the generated sessions
+    #[arg(long, value_name = "N", default_value_t = 7)]
+    pub seed: u64,
+}
+
+/// Shells for `completions`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    /// Bash.
+    Bash,
+    /// Zsh.
+    Zsh,
+    /// Fish.
+    Fish,
+    /// PowerShell.
+    Powershell,
+    /// Elvish.
+    Elvish,
+}
+
+/// `segura completions`.
+#[derive(Debug, Args, Clone)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+/// `segura man`.
+#[derive(Debug, Args, Clone)]
+pub struct ManArgs {
+    /// Write segura.1 and one page per subcommand into DIR instead of printing segura.1
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
+
+/// Parses `30s`, `2m`, `1h30m` or `HH:MM:SS`.
+pub fn parse_std_duration(s: &str) -> Result<Duration, String> {
+    parse_human_duration(s)
+}
+
+fn parse_session_duration(s: &str) -> Result<SessionDuration, String> {
+    parse_human_duration(s).map(|d| SessionDuration::from_secs(d.as_secs()))
+}
+
+fn now() -> chrono::NaiveDateTime {
+    chrono::Local::now().naive_local()
+}
+
+fn parse_since(s: &str) -> Result<chrono::NaiveDateTime, String> {
+    parse_time_bound(s, now(), BoundKind::Lower)
+}
+
+fn parse_until(s: &str) -> Result<chrono::NaiveDateTime, String> {
+    parse_time_bound(s, now(), BoundKind::Upper)
+}
+
+fn parse_session_id(s: &str) -> Result<SessionId, String> {
+    s.parse::<SessionId>().map_err(|e| {
+        let hint = if SessionHash::parse(s).is_ok() {
+            "; this looks like a session_id hash, which `sessions drop` takes"
+        } else {
+            ""
+        };
+        format!("{e}{hint}")
+    })
+}
+
+fn parse_session_hash(s: &str) -> Result<SessionHash, String> {
+    SessionHash::parse(s).map_err(|e| {
+        let hint = if s.parse::<SessionId>().is_ok() {
+            "; this looks like a numeric id: `segura sessions get ID` shows its session_id"
+        } else {
+            ""
+        };
+        format!("{e}{hint}")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("segura").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_options_before_or_after_the_subcommand() {
+        let a = parse(&["-o", "json", "--url", "https://a", "sessions", "list"]).unwrap();
+        let b = parse(&["sessions", "list", "-o", "json", "--url", "https://a"]).unwrap();
+        assert_eq!(a.global.output, Format::Json);
+        assert_eq!(b.global.output, Format::Json);
+        assert_eq!(b.global.url.as_deref(), Some("https://a"));
+    }
+
+    #[test]
+    fn list_options_parse_into_typed_values() {
+        let cli = parse(&[
+            "sessions",
+            "list",
+            "--user",
+            "a",
+            "--user",
+            "b",
+            "--sort",
+            "-time",
+            "--fields",
+            "id,origin-ip,ITSM",
+            "--min-duration",
+            "1h",
+            "--since",
+            "2024-05-06",
+            "--limit",
+            "3",
+        ])
+        .unwrap();
+        let Command::Sessions(SessionsCommand::List(l)) = cli.command else {
+            panic!("not a list command");
+        };
+        assert_eq!(l.filter.user, ["a", "b"]);
+        assert_eq!(
+            l.sort,
+            Some(SortKey {
+                field: Field::Time,
+                descending: true
+            })
+        );
+        assert_eq!(l.fields.unwrap(), [Field::Id, Field::OriginIp, Field::Itsm]);
+        assert_eq!(l.filter.min_duration.unwrap().as_secs(), 3600);
+        assert_eq!(l.filter.since.unwrap().to_string(), "2024-05-06 00:00:00");
+        assert_eq!(l.limit, Some(3));
+    }
+
+    #[test]
+    fn malformed_values_are_usage_errors() {
+        for args in [
+            &["sessions", "list", "--fields", "id,nope"][..],
+            &["sessions", "list", "--since", "yesterday"],
+            &["sessions", "list", "--min-duration", "10"],
+            &["sessions", "get", "abc"],
+            &["sessions", "drop", "3"],
+            &["sessions", "list", "-o", "yaml"],
+            &["sessions", "list", "--password", "x"],
+        ] {
+            let e = parse(args).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{args:?}");
+        }
+        let e = parse(&["sessions", "drop", "3"]).unwrap_err().to_string();
+        assert!(e.contains("numeric id"), "{e}");
+        let e = parse(&[
+            "sessions",
+            "get",
+            "e7acacb6aedbab70073456da5744166939b77527",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("sessions drop"), "{e}");
+    }
+}

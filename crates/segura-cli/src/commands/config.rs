@@ -1,0 +1,78 @@
+//! `segura config show`: the effective configuration, where each value came from,
+//! secrets redacted.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::cli::Format;
+use crate::config::Resolved;
+use crate::output::table::{Cell, Column, Table, Tone};
+use crate::output::{sanitize, OutputOpts};
+
+#[derive(Serialize)]
+struct Row<'a> {
+    setting: &'a str,
+    value: &'a str,
+    source: &'a str,
+}
+
+/// Prints the settings.
+pub fn show(mut out: impl Write, resolved: &Resolved, opts: &OutputOpts) -> io::Result<()> {
+    let rows = resolved.rows();
+    let records = rows.iter().map(|[s, v, o]| Row {
+        setting: s,
+        value: v,
+        source: o,
+    });
+    match opts.format {
+        Format::Json => {
+            let all: Vec<Row<'_>> = records.collect();
+            serde_json::to_writer_pretty(&mut out, &all).map_err(io::Error::other)?;
+            out.write_all(b"\n")?;
+        }
+        Format::Ndjson => {
+            for r in records {
+                serde_json::to_writer(&mut out, &r).map_err(io::Error::other)?;
+                out.write_all(b"\n")?;
+            }
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(&mut out);
+            let err = |e: csv::Error| io::Error::other(e.to_string());
+            w.write_record(["setting", "value", "source"])
+                .map_err(err)?;
+            for r in records {
+                w.write_record([r.setting, r.value, r.source])
+                    .map_err(err)?;
+            }
+            w.flush()?;
+        }
+        Format::Table => {
+            let mut t = Table::new(
+                &mut out,
+                vec![
+                    Column::left("SETTING"),
+                    Column::left("VALUE"),
+                    Column::left("SOURCE"),
+                ],
+                opts.width,
+                opts.color,
+            );
+            for r in records {
+                let tone = if r.source == "default" || r.source == "not set" {
+                    Tone::Dim
+                } else {
+                    Tone::Plain
+                };
+                t.row(vec![
+                    Cell::plain(r.setting),
+                    Cell::plain(sanitize(r.value).into_owned()),
+                    Cell::toned(sanitize(r.source).into_owned(), tone),
+                ])?;
+            }
+            t.finish()?;
+        }
+    }
+    out.flush()
+}

@@ -1,0 +1,351 @@
+//! `segura sessions list`: filter, optionally sort, limit and print, while streaming.
+
+use std::cmp::Ordering;
+use std::io::Write;
+
+use segura_api::SessionFilter;
+use segura_model::{Field, RemoteSession};
+
+use crate::cli::{ListArgs, SortKey};
+use crate::exit::CliError;
+use crate::feed::{Feed, Flow};
+use crate::output::sessions::{session_sink, SessionSink};
+use crate::output::OutputOpts;
+use crate::progress::Progress;
+
+/// Whether a field has a value (absent values sort last in both directions).
+fn present(s: &RemoteSession, f: Field) -> bool {
+    !s.field(f).is_null()
+}
+
+fn cmp_text(a: &str, b: &str) -> Ordering {
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .cmp(b.chars().flat_map(char::to_lowercase))
+        .then_with(|| a.cmp(b))
+}
+
+fn cmp_values(a: &RemoteSession, b: &RemoteSession, f: Field) -> Ordering {
+    match f {
+        Field::Id => a.id.get().cmp(&b.id.get()),
+        Field::Start => a.start.cmp(&b.start),
+        Field::End => a.end.cmp(&b.end),
+        Field::Time => a.time.cmp(&b.time),
+        Field::PreventPurge => a.prevent_purge.cmp(&b.prevent_purge),
+        Field::User => cmp_text(&a.user, &b.user),
+        Field::OriginIp => cmp_text(&a.origin_ip, &b.origin_ip),
+        Field::Credential => cmp_text(&a.credential, &b.credential),
+        Field::Device => cmp_text(&a.device, &b.device),
+        Field::Protocol => cmp_text(a.protocol.as_str(), b.protocol.as_str()),
+        Field::Proxy => cmp_text(a.proxy.as_str(), b.proxy.as_str()),
+        Field::SessionId => cmp_text(a.session_id.as_str(), b.session_id.as_str()),
+        Field::Request => cmp_text(
+            a.request.as_deref().unwrap_or(""),
+            b.request.as_deref().unwrap_or(""),
+        ),
+        Field::Itsm => cmp_text(
+            a.itsm.as_deref().unwrap_or(""),
+            b.itsm.as_deref().unwrap_or(""),
+        ),
+    }
+}
+
+/// The order of `--sort`: by the field (reversed for `-FIELD`), sessions without a
+/// value last, then in the order they arrived.
+pub fn compare(a: &(u64, RemoteSession), b: &(u64, RemoteSession), key: SortKey) -> Ordering {
+    let by_field = match (present(&a.1, key.field), present(&b.1, key.field)) {
+        (true, true) => {
+            let o = cmp_values(&a.1, &b.1, key.field);
+            if key.descending {
+                o.reverse()
+            } else {
+                o
+            }
+        }
+        (true, false) => Ordering::Less,
+        (false, true) => Ordering::Greater,
+        (false, false) => Ordering::Equal,
+    };
+    by_field.then(a.0.cmp(&b.0))
+}
+
+/// Filter, limit and (with a sort) hold the sessions of a list.
+pub struct Pipeline<'a> {
+    filter: SessionFilter,
+    limit: Option<usize>,
+    sort: Option<SortKey>,
+    written: usize,
+    held: Vec<(u64, RemoteSession)>,
+    seq: u64,
+    sink: Box<dyn SessionSink + 'a>,
+    progress: &'a Progress,
+}
+
+impl<'a> Pipeline<'a> {
+    /// A pipeline into `sink`.
+    pub fn new(
+        filter: SessionFilter,
+        limit: Option<usize>,
+        sort: Option<SortKey>,
+        sink: Box<dyn SessionSink + 'a>,
+        progress: &'a Progress,
+    ) -> Self {
+        Self {
+            filter,
+            limit,
+            sort,
+            written: 0,
+            held: Vec::new(),
+            seq: 0,
+            sink,
+            progress,
+        }
+    }
+
+    /// Takes one session.
+    pub fn push(&mut self, s: &RemoteSession) -> Result<Flow, CliError> {
+        if self.limit == Some(0) {
+            return Ok(Flow::Stop);
+        }
+        if !self.filter.matches(s) {
+            return Ok(Flow::Continue);
+        }
+        match self.sort {
+            None => {
+                let _quiet = self.progress.pause();
+                self.sink.write(s).map_err(CliError::output)?;
+                self.written += 1;
+                if self.limit == Some(self.written) {
+                    return Ok(Flow::Stop);
+                }
+            }
+            Some(key) => {
+                self.held.push((self.seq, s.clone()));
+                self.seq += 1;
+                // With a limit only the first N can be printed: keep memory at O(N).
+                if let Some(limit) = self.limit {
+                    if self.held.len() >= limit.saturating_mul(2).max(4096) {
+                        self.held.sort_unstable_by(|a, b| compare(a, b, key));
+                        self.held.truncate(limit);
+                    }
+                }
+            }
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// The list is complete: prints what is held and ends the output.
+    pub fn finish(mut self) -> Result<(), CliError> {
+        let _quiet = self.progress.pause();
+        if let Some(key) = self.sort {
+            let mut held = std::mem::take(&mut self.held);
+            held.sort_unstable_by(|a, b| compare(a, b, key));
+            if let Some(limit) = self.limit {
+                held.truncate(limit);
+            }
+            for (_, s) in &held {
+                self.sink.write(s).map_err(CliError::output)?;
+            }
+        }
+        self.sink.finish().map_err(CliError::output)
+    }
+
+    /// The list failed: flushes what was printed, as complete records.
+    pub fn abort(mut self) {
+        let _quiet = self.progress.pause();
+        let _ = self.sink.abort();
+    }
+}
+
+/// Runs `list` over `feed`, printing to `out`.
+pub fn run(
+    feed: &mut dyn Feed,
+    args: &ListArgs,
+    out: impl Write,
+    opts: &OutputOpts,
+    progress: &Progress,
+) -> Result<(), CliError> {
+    let sink = session_sink(out, opts).map_err(CliError::output)?;
+    let mut pipeline = Pipeline::new(
+        args.filter.to_filter(),
+        args.limit,
+        args.sort,
+        sink,
+        progress,
+    );
+    match feed.feed(&mut |s| pipeline.push(s), progress) {
+        Ok(()) => pipeline.finish(),
+        Err(CliError::BrokenPipe) => Err(CliError::BrokenPipe),
+        Err(e) => {
+            pipeline.abort();
+            Err(e)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{FilterArgs, Format};
+    use crate::feed::ApiFeed;
+    use segura_api::InMemoryApi;
+    use segura_model::{parse_datetime, SessionDuration, SessionHash, SessionId};
+
+    fn session(id: u64, user: &str, secs: Option<u64>) -> RemoteSession {
+        let mut s = RemoteSession::new(
+            SessionId::new(id),
+            SessionHash::from_wire(format!("{id:040x}")),
+            parse_datetime("2024-05-06 16:05:07").unwrap(),
+        );
+        s.user = user.to_owned();
+        s.protocol = if id % 2 == 0 { "ssh" } else { "rdp" }.into();
+        s.time = secs.map(SessionDuration::from_secs);
+        if secs.is_some() {
+            s.end = Some(s.start);
+        }
+        s
+    }
+
+    fn sessions() -> Vec<RemoteSession> {
+        vec![
+            session(1, "bob", Some(30)),
+            session(2, "Alice", Some(300)),
+            session(3, "carol", None),
+            session(4, "alice", Some(10)),
+            session(5, "dave", Some(300)),
+        ]
+    }
+
+    fn ids(args: ListArgs) -> Vec<String> {
+        let rt = crate::feed::runtime().unwrap();
+        let api = InMemoryApi::new(sessions()).with_chunk_size(7);
+        let mut feed = ApiFeed::new(&rt, &api);
+        let opts = OutputOpts {
+            format: Format::Ndjson,
+            fields: Some(vec![Field::Id]),
+            ..OutputOpts::default()
+        };
+        let mut out = Vec::new();
+        run(&mut feed, &args, &mut out, &opts, &Progress::disabled()).unwrap();
+        String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v["id"].as_str().unwrap().to_owned()
+            })
+            .collect()
+    }
+
+    fn sort(s: &str) -> Option<SortKey> {
+        Some(s.parse().unwrap())
+    }
+
+    #[test]
+    fn filters_and_limit_while_streaming() {
+        assert_eq!(ids(ListArgs::default()), ["1", "2", "3", "4", "5"]);
+        let mut a = ListArgs::default();
+        a.filter.user = vec!["ALICE".into()];
+        assert_eq!(ids(a), ["2", "4"]);
+        let a = ListArgs {
+            limit: Some(2),
+            ..ListArgs::default()
+        };
+        assert_eq!(ids(a), ["1", "2"]);
+        let a = ListArgs {
+            limit: Some(0),
+            ..ListArgs::default()
+        };
+        assert!(ids(a).is_empty());
+        let a = ListArgs {
+            filter: FilterArgs {
+                active: true,
+                ..FilterArgs::default()
+            },
+            ..ListArgs::default()
+        };
+        assert_eq!(ids(a), ["3"]);
+    }
+
+    #[test]
+    fn sort_is_stable_with_absent_values_last() {
+        let a = ListArgs {
+            sort: sort("-time"),
+            ..ListArgs::default()
+        };
+        assert_eq!(ids(a), ["2", "5", "1", "4", "3"]);
+        let a = ListArgs {
+            sort: sort("time"),
+            ..ListArgs::default()
+        };
+        assert_eq!(ids(a), ["4", "1", "2", "5", "3"]);
+        let a = ListArgs {
+            sort: sort("user"),
+            limit: Some(3),
+            ..ListArgs::default()
+        };
+        assert_eq!(ids(a), ["2", "4", "1"]);
+        let a = ListArgs {
+            sort: sort("-id"),
+            limit: Some(2),
+            ..ListArgs::default()
+        };
+        assert_eq!(ids(a), ["5", "4"]);
+    }
+
+    #[test]
+    fn bounded_top_n_matches_full_sort() {
+        let many: Vec<(u64, RemoteSession)> = (0..10_000u64)
+            .map(|i| (i, session(i, "u", Some((i * 7919) % 1000))))
+            .collect();
+        let key = SortKey {
+            field: Field::Time,
+            descending: true,
+        };
+        let mut full = many.clone();
+        full.sort_by(|a, b| compare(a, b, key));
+        full.truncate(10);
+        let sink = session_sink(Vec::new(), &OutputOpts::default()).unwrap();
+        let progress = Progress::disabled();
+        let mut p = Pipeline::new(SessionFilter::new(), Some(10), Some(key), sink, &progress);
+        for (_, s) in &many {
+            p.push(s).unwrap();
+        }
+        assert!(p.held.len() < 4096 + 10);
+        let mut held = std::mem::take(&mut p.held);
+        held.sort_by(|a, b| compare(a, b, key));
+        held.truncate(10);
+        assert_eq!(held, full);
+    }
+
+    #[test]
+    fn failure_midway_keeps_complete_lines_and_reports_progress() {
+        let rt = crate::feed::runtime().unwrap();
+        let body = InMemoryApi::new(sessions()).list_body();
+        let cut = body.slice(..body.len() - 40);
+        let api = InMemoryApi::new(vec![]).with_list_body(cut);
+        let mut feed = ApiFeed::new(&rt, &api);
+        let opts = OutputOpts {
+            format: Format::Ndjson,
+            ..OutputOpts::default()
+        };
+        let mut out = Vec::new();
+        let err = run(
+            &mut feed,
+            &ListArgs::default(),
+            &mut out,
+            &opts,
+            &Progress::disabled(),
+        )
+        .unwrap_err();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.lines().count(), 4, "{text}");
+        assert!(text.ends_with('\n'));
+        assert_eq!(err.exit_code(), 8);
+        assert!(
+            err.report().contains("incomplete: 4 sessions"),
+            "{}",
+            err.report()
+        );
+    }
+}

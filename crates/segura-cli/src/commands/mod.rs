@@ -1,0 +1,273 @@
+//! The commands, and what they share: the terminal facts, the output options, the
+//! client built from the effective configuration.
+
+pub mod config;
+#[cfg(feature = "demo")]
+pub mod demo;
+pub mod drop;
+pub mod get;
+pub mod list;
+pub mod stats;
+pub mod watch;
+
+use std::io::{self, BufWriter, IsTerminal, StdoutLock, Write};
+
+use clap::CommandFactory;
+use segura_http::HttpClient;
+use segura_model::Field;
+
+use crate::cli::{Cli, Command, ConfigCommand, GlobalArgs, SessionsCommand, Shell};
+use crate::config::{process_env, resolve};
+use crate::exit::CliError;
+use crate::feed::{runtime, ApiFeed, Feed, InputFeed};
+use crate::output::OutputOpts;
+use crate::progress::Progress;
+
+/// Facts about the terminal and the global options.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// The global options.
+    pub global: GlobalArgs,
+    /// Standard output is a terminal.
+    pub stdout_tty: bool,
+    /// Standard error is a terminal.
+    pub stderr_tty: bool,
+    /// Standard input is a terminal.
+    pub stdin_tty: bool,
+}
+
+/// Whether colours are allowed at all (NO_COLOR, --no-color, TERM=dumb).
+fn colour_allowed(global: &GlobalArgs) -> bool {
+    !global.no_color
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var("TERM").map_or(true, |t| t != "dumb")
+}
+
+impl Ctx {
+    /// Looks at the process's terminals.
+    pub fn new(global: GlobalArgs) -> Self {
+        Self {
+            global,
+            stdout_tty: io::stdout().is_terminal(),
+            stderr_tty: io::stderr().is_terminal(),
+            stdin_tty: io::stdin().is_terminal(),
+        }
+    }
+
+    /// Colours on standard error (logs).
+    pub fn stderr_color(&self) -> bool {
+        self.stderr_tty && colour_allowed(&self.global)
+    }
+
+    /// How to print to standard output.
+    pub fn output_opts(&self, fields: Option<Vec<Field>>) -> OutputOpts {
+        let width = if self.stdout_tty {
+            std::env::var("COLUMNS")
+                .ok()
+                .and_then(|c| c.parse().ok())
+                .or_else(|| terminal_size::terminal_size().map(|(w, _)| usize::from(w.0)))
+        } else {
+            None
+        };
+        OutputOpts {
+            format: self.global.output,
+            fields,
+            color: self.stdout_tty && colour_allowed(&self.global),
+            width,
+            flush_each: self.stdout_tty,
+        }
+    }
+
+    /// A progress line for a list, when stderr is a terminal that nothing else uses.
+    pub fn progress(&self) -> Progress {
+        Progress::start(self.stderr_tty && !self.global.quiet && self.global.verbose == 0)
+    }
+
+    fn note(&self, text: &str) {
+        if !self.global.quiet {
+            eprintln!("{text}");
+        }
+    }
+
+    /// The HTTPS client for the effective configuration.
+    pub fn connect(&self) -> Result<HttpClient, CliError> {
+        let resolved = resolve(&self.global, &process_env)?;
+        let config = resolved.client_config()?;
+        tracing::debug!(
+            url = %config.base_url,
+            url_from = %resolved.url.as_ref().map(|u| u.origin.to_string()).unwrap_or_default(),
+            auth = %resolved.method.as_ref().map(|m| m.value.to_string()).unwrap_or_default(),
+            profile = %resolved.profile.value,
+            "configuration resolved"
+        );
+        if config.danger_accept_invalid_certs {
+            // Always, even with -q: this must never go unnoticed.
+            eprintln!(
+                "warning: TLS certificate verification is off (--insecure): anyone on the \
+                 network path can read the credentials and the sessions"
+            );
+        }
+        if let Some(host) = plain_http_host(&config.base_url) {
+            if !is_loopback(host) {
+                self.note(&format!(
+                    "warning: {} uses plain http: credentials and sessions travel unencrypted",
+                    config.base_url
+                ));
+            }
+        }
+        Ok(HttpClient::new(config)?)
+    }
+}
+
+/// The host of an `http://` URL.
+fn plain_http_host(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("http://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit('@').next().unwrap_or(authority);
+    Some(if let Some(v6) = host_port.strip_prefix('[') {
+        v6.split(']').next().unwrap_or(v6)
+    } else {
+        host_port.split(':').next().unwrap_or(host_port)
+    })
+}
+
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Standard output, locked once and buffered generously.
+fn stdout() -> BufWriter<StdoutLock<'static>> {
+    BufWriter::with_capacity(256 * 1024, io::stdout().lock())
+}
+
+/// Runs `f` over the feed of `input`, or of the server.
+fn with_feed<T>(
+    ctx: &Ctx,
+    input: Option<&std::path::Path>,
+    f: impl FnOnce(&mut dyn Feed) -> Result<T, CliError>,
+) -> Result<T, CliError> {
+    match input {
+        Some(path) => f(&mut InputFeed::new(path)),
+        None => {
+            let client = ctx.connect()?;
+            let rt = runtime()?;
+            f(&mut ApiFeed::new(&rt, &client))
+        }
+    }
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    let ctx = Ctx::new(cli.global);
+    match cli.command {
+        Command::Sessions(SessionsCommand::List(args)) => {
+            let opts = ctx.output_opts(args.fields.clone());
+            let progress = ctx.progress();
+            with_feed(&ctx, args.filter.input.as_deref(), |feed| {
+                list::run(feed, &args, stdout(), &opts, &progress)
+            })
+        }
+        Command::Sessions(SessionsCommand::Stats(args)) => {
+            let opts = ctx.output_opts(None);
+            let mut progress = ctx.progress();
+            with_feed(&ctx, args.filter.input.as_deref(), |feed| {
+                stats::run(feed, &args, stdout(), &opts, &mut progress)
+            })
+        }
+        Command::Sessions(SessionsCommand::Watch(args)) => {
+            let mut opts = ctx.output_opts(args.fields.clone());
+            opts.flush_each = true;
+            let quiet = ctx.global.quiet;
+            let mut warn = |text: &str| {
+                if !quiet {
+                    eprintln!("{text}");
+                }
+            };
+            with_feed(&ctx, args.filter.input.as_deref(), |feed| {
+                watch::run(feed, &args, stdout(), &opts, &mut warn)
+            })
+        }
+        Command::Sessions(SessionsCommand::Get(args)) => {
+            let opts = ctx.output_opts(args.fields.clone());
+            let client = ctx.connect()?;
+            let rt = runtime()?;
+            get::run(&rt, &client, &args, stdout(), &opts)
+        }
+        Command::Sessions(SessionsCommand::Drop(args)) => {
+            let opts = ctx.output_opts(None);
+            let client = ctx.connect()?;
+            let rt = runtime()?;
+            let interactive = ctx.stdin_tty && ctx.stderr_tty;
+            drop::run(
+                &rt,
+                &client,
+                &args,
+                interactive,
+                &mut drop::TerminalConfirm,
+                stdout(),
+                &opts,
+            )
+        }
+        Command::Config(ConfigCommand::Show) => {
+            let resolved = resolve(&ctx.global, &process_env)?;
+            config::show(stdout(), &resolved, &ctx.output_opts(None)).map_err(CliError::output)
+        }
+        #[cfg(feature = "demo")]
+        Command::Demo(args) => demo::run(&args, stdout(), &ctx.output_opts(None)),
+        #[cfg(not(feature = "demo"))]
+        Command::Demo(_) => Err(CliError::Usage(
+            "this segura was built without the demo (cargo feature `demo`)".into(),
+        )),
+        Command::Completions(args) => {
+            use clap_complete::Shell as S;
+            let shell = match args.shell {
+                Shell::Bash => S::Bash,
+                Shell::Zsh => S::Zsh,
+                Shell::Fish => S::Fish,
+                Shell::Powershell => S::PowerShell,
+                Shell::Elvish => S::Elvish,
+            };
+            let mut out = stdout();
+            clap_complete::generate(shell, &mut Cli::command(), "segura", &mut out);
+            out.flush().map_err(CliError::output)
+        }
+        Command::Man(args) => {
+            let cmd = Cli::command();
+            match args.out_dir {
+                Some(dir) => clap_mangen::generate_to(cmd, &dir).map_err(|e| {
+                    CliError::Local(format!(
+                        "cannot write the manual pages into {}: {e}",
+                        dir.display()
+                    ))
+                }),
+                None => {
+                    let mut out = stdout();
+                    clap_mangen::Man::new(cmd)
+                        .render(&mut out)
+                        .and_then(|()| out.flush())
+                        .map_err(CliError::output)
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_to_another_host_is_noticed() {
+        assert_eq!(
+            plain_http_host("http://pam.example:8080/x"),
+            Some("pam.example")
+        );
+        assert_eq!(plain_http_host("http://[::1]:80"), Some("::1"));
+        assert_eq!(plain_http_host("https://pam.example"), None);
+        assert!(is_loopback("127.0.0.1") && is_loopback("::1") && is_loopback("LOCALHOST"));
+        assert!(!is_loopback("pam.example"));
+    }
+}

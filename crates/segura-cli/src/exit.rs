@@ -1,0 +1,263 @@
+//! How a command ends: [`CliError`], its exit code, and the few lines it prints on
+//! stderr (what failed, the likely cause, what to do).
+
+use std::fmt::Write as _;
+use std::io;
+
+use segura_api::model::ApiException;
+use segura_api::Error as ApiError;
+
+/// Exit code: success.
+pub const OK: u8 = 0;
+/// Exit code: not completed for a local reason (declined, output or state file).
+pub const LOCAL: u8 = 1;
+/// Exit code: usage.
+pub const USAGE: u8 = 2;
+/// Exit code: configuration.
+pub const CONFIG: u8 = 3;
+/// Exit code: authentication or authorization.
+pub const AUTH: u8 = 4;
+/// Exit code: not found.
+pub const NOT_FOUND: u8 = 5;
+/// Exit code: server error.
+pub const SERVER: u8 = 6;
+/// Exit code: network or timeout.
+pub const NETWORK: u8 = 7;
+/// Exit code: invalid or truncated response.
+pub const INVALID_RESPONSE: u8 = 8;
+
+/// How far a list got before it failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progressed {
+    /// Complete sessions received.
+    pub sessions: u64,
+    /// Body bytes received.
+    pub bytes: u64,
+}
+
+/// Why a command did not succeed.
+#[derive(Debug)]
+pub enum CliError {
+    /// The reader of our output went away: not an error for the user.
+    BrokenPipe,
+    /// The command line is wrong in a way clap cannot see.
+    Usage(String),
+    /// The configuration is wrong; `hint` says how to fix it.
+    Config {
+        /// What is wrong.
+        message: String,
+        /// What to do.
+        hint: Option<String>,
+    },
+    /// The API (or the saved response) failed.
+    Api {
+        /// The error.
+        error: ApiError,
+        /// For a list that failed midway: what had arrived.
+        progressed: Option<Progressed>,
+    },
+    /// The user declined.
+    Declined(String),
+    /// A local file or stream could not be written.
+    Local(String),
+}
+
+impl CliError {
+    /// A configuration error with a hint.
+    pub fn config(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        CliError::Config {
+            message: message.into(),
+            hint: Some(hint.into()),
+        }
+    }
+
+    /// The exit code.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::BrokenPipe => OK,
+            CliError::Usage(_) => USAGE,
+            CliError::Config { .. } => CONFIG,
+            CliError::Api { error, .. } => api_exit_code(error),
+            CliError::Declined(_) | CliError::Local(_) => LOCAL,
+        }
+    }
+
+    /// The lines printed on stderr, each ending with a newline; empty for a broken pipe.
+    pub fn report(&self) -> String {
+        let mut out = String::new();
+        match self {
+            CliError::BrokenPipe => {}
+            CliError::Usage(m) => {
+                let _ = writeln!(out, "error: {m}");
+            }
+            CliError::Config { message, hint } => {
+                let _ = writeln!(out, "error: {message}");
+                if let Some(h) = hint {
+                    let _ = writeln!(out, "  hint: {h}");
+                }
+            }
+            CliError::Api { error, progressed } => {
+                let _ = writeln!(out, "error: {error}");
+                if let Some(p) = progressed {
+                    let _ = writeln!(
+                        out,
+                        "  note: the list is incomplete: {} session{} ({} bytes) received before the failure",
+                        p.sessions,
+                        if p.sessions == 1 { "" } else { "s" },
+                        p.bytes
+                    );
+                }
+                let h = error.hint();
+                let _ = writeln!(out, "  cause: {}", h.cause);
+                let _ = writeln!(out, "  hint: {}", h.action);
+            }
+            CliError::Declined(m) => {
+                let _ = writeln!(out, "{m}");
+            }
+            CliError::Local(m) => {
+                let _ = writeln!(out, "error: {m}");
+            }
+        }
+        out
+    }
+
+    /// Turns an error writing the output into a broken pipe or a local error.
+    pub fn output(e: io::Error) -> Self {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            CliError::BrokenPipe
+        } else {
+            CliError::Local(format!("cannot write the output: {e}"))
+        }
+    }
+}
+
+impl From<ApiError> for CliError {
+    fn from(error: ApiError) -> Self {
+        CliError::Api {
+            error,
+            progressed: None,
+        }
+    }
+}
+
+/// The exit code of an API error.
+///
+/// `Api` (the server's own refusal that no other variant describes) maps to 6, except
+/// code 1003 "Unexpected identifier type", which is a wrong argument: 2.
+pub fn api_exit_code(e: &ApiError) -> u8 {
+    match e {
+        ApiError::Config { .. } | ApiError::Input { .. } => CONFIG,
+        ApiError::Connect { .. } | ApiError::Timeout { .. } => NETWORK,
+        ApiError::Auth { .. } => AUTH,
+        ApiError::NotFound { .. } => NOT_FOUND,
+        ApiError::Server { .. } => SERVER,
+        ApiError::Api {
+            code: Some(ApiException::UNEXPECTED_IDENTIFIER_TYPE),
+            ..
+        } => USAGE,
+        ApiError::Api { .. } => SERVER,
+        ApiError::InvalidResponse { .. } => INVALID_RESPONSE,
+        _ => SERVER,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use segura_api::{classify_response, AuthFailure, ConnectFailure, TimeoutKind};
+
+    #[test]
+    fn every_api_error_has_its_documented_code() {
+        let cases = [
+            (
+                ApiError::Config {
+                    message: "no url".into(),
+                },
+                3,
+            ),
+            (
+                ApiError::Input {
+                    source_name: "x".into(),
+                    message: "gone".into(),
+                },
+                3,
+            ),
+            (
+                ApiError::Connect {
+                    kind: ConnectFailure::Tls,
+                    message: "bad cert".into(),
+                },
+                7,
+            ),
+            (
+                ApiError::Timeout {
+                    kind: TimeoutKind::Idle,
+                    message: "idle".into(),
+                },
+                7,
+            ),
+            (
+                ApiError::Auth {
+                    kind: AuthFailure::InvalidClient,
+                    status: Some(401),
+                    message: "Client authentication failed".into(),
+                },
+                4,
+            ),
+            (classify_response(404, b"", None), 5),
+            (classify_response(500, b"", None), 6),
+            (classify_response(502, b"<html></html>", None), 6),
+            (classify_response(504, b"", None), 7),
+            (classify_response(418, b"teapot", None), 6),
+            (
+                classify_response(
+                    400,
+                    br#"{"code":400,"exception":{"code":1003,"message":"1003: Unexpected identifier type"}}"#,
+                    None,
+                ),
+                2,
+            ),
+            (
+                ApiError::InvalidResponse {
+                    message: "eof".into(),
+                    offset: 10,
+                    path: None,
+                    sessions_before: 2,
+                    truncated: true,
+                },
+                8,
+            ),
+        ];
+        for (e, code) in cases {
+            assert_eq!(api_exit_code(&e), code, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn report_has_cause_hint_and_incomplete_note() {
+        let e = CliError::Api {
+            error: classify_response(500, b"", None),
+            progressed: Some(Progressed {
+                sessions: 12,
+                bytes: 3400,
+            }),
+        };
+        let r = e.report();
+        let lines: Vec<&str> = r.lines().collect();
+        assert!(
+            lines[0].starts_with("error: server error (HTTP 500)"),
+            "{r}"
+        );
+        assert!(
+            lines[1].contains("incomplete: 12 sessions (3400 bytes)"),
+            "{r}"
+        );
+        assert!(lines[2].starts_with("  cause: "), "{r}");
+        assert!(lines[3].starts_with("  hint: "), "{r}");
+        assert_eq!(e.exit_code(), 6);
+        assert_eq!(CliError::BrokenPipe.report(), "");
+        assert_eq!(CliError::BrokenPipe.exit_code(), 0);
+        let pipe = CliError::output(io::Error::from(io::ErrorKind::BrokenPipe));
+        assert!(matches!(pipe, CliError::BrokenPipe));
+    }
+}

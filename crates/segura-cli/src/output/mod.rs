@@ -1,0 +1,150 @@
+//! Printers: every output format lives here, apart from the commands that produce the
+//! data. Data goes to the writer given (stdout in the binary); nothing here prints
+//! diagnostics.
+
+pub mod sessions;
+pub mod table;
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+use segura_model::Field;
+
+use crate::cli::Format;
+
+/// How to print.
+#[derive(Debug, Clone, Default)]
+pub struct OutputOpts {
+    /// The format.
+    pub format: Format,
+    /// The chosen fields, or the format's default.
+    pub fields: Option<Vec<Field>>,
+    /// ANSI colours (only on a terminal, and not with --no-color / NO_COLOR).
+    pub color: bool,
+    /// Width available for a table; `None` means unlimited (not a terminal).
+    pub width: Option<usize>,
+    /// Flush after each record (output is a terminal, or `watch`).
+    pub flush_each: bool,
+}
+
+impl OutputOpts {
+    /// The fields of a table when none are chosen: what fits on a screen.
+    pub const TABLE_FIELDS: [Field; 8] = [
+        Field::Id,
+        Field::User,
+        Field::Credential,
+        Field::Device,
+        Field::Protocol,
+        Field::Start,
+        Field::End,
+        Field::Time,
+    ];
+
+    /// The chosen fields, or every field.
+    pub fn fields_or_all(&self) -> &[Field] {
+        self.fields.as_deref().unwrap_or(&Field::ALL)
+    }
+
+    /// The chosen fields, or the table's default.
+    pub fn table_fields(&self) -> &[Field] {
+        self.fields.as_deref().unwrap_or(&Self::TABLE_FIELDS)
+    }
+}
+
+/// A readable duration: `45s`, `2m 52s`, `3h 5m`, `1d 3h`.
+pub fn human_duration(secs: u64) -> String {
+    let (d, h, m, s) = (
+        secs / 86_400,
+        (secs / 3600) % 24,
+        (secs / 60) % 60,
+        secs % 60,
+    );
+    let pair = |a: u64, ua: &str, b: u64, ub: &str| {
+        if b == 0 {
+            format!("{a}{ua}")
+        } else {
+            format!("{a}{ua} {b}{ub}")
+        }
+    };
+    if d > 0 {
+        pair(d, "d", h, "h")
+    } else if h > 0 {
+        pair(h, "h", m, "m")
+    } else if m > 0 {
+        pair(m, "m", s, "s")
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// A byte count for people: `812 B`, `12.3 MB`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1000.0 && unit + 1 < UNITS.len() {
+        v /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Text safe to show on a terminal: control characters and bidirectional overrides
+/// (which could rewrite what a reader sees) are shown escaped.
+pub fn sanitize(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(needs_escape) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if needs_escape(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(human_duration(0), "0s");
+        assert_eq!(human_duration(45), "45s");
+        assert_eq!(human_duration(172), "2m 52s");
+        assert_eq!(human_duration(300), "5m");
+        assert_eq!(human_duration(3 * 3600 + 5 * 60 + 9), "3h 5m");
+        assert_eq!(human_duration(86_400 + 3 * 3600 + 59), "1d 3h");
+        assert_eq!(human_duration(2 * 86_400), "2d");
+    }
+
+    #[test]
+    fn bytes_read_well() {
+        assert_eq!(human_bytes(812), "812 B");
+        assert_eq!(human_bytes(12_345_678), "12.3 MB");
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert!(matches!(sanitize("José"), Cow::Borrowed("José")));
+        assert_eq!(sanitize("line1\nline2"), "line1\\nline2");
+        assert_eq!(sanitize("bell\u{7}"), "bell\\u{7}");
+        assert_eq!(sanitize("a\u{1b}[31mred"), "a\\u{1b}[31mred");
+        assert_eq!(sanitize("x\u{202e}y"), "x\\u{202e}y");
+    }
+}

@@ -1,0 +1,620 @@
+//! Sessions in every format: the streaming sinks of `list`, the detail view of `get`,
+//! and the event lines of `watch`.
+//!
+//! JSON and NDJSON write the canonical wire form of `segura-model` (or its projection on
+//! the chosen fields); CSV writes the same text under the API's key names; only the
+//! table rewrites values for people (readable durations, escaped control characters).
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use segura_model::{Field, RemoteSession};
+
+use super::table::{Align, Cell, Column, Table, Tone};
+use super::{human_duration, sanitize, OutputOpts};
+use crate::cli::Format;
+
+/// Where a stream of sessions is printed.
+pub trait SessionSink {
+    /// Prints one session.
+    fn write(&mut self, session: &RemoteSession) -> io::Result<()>;
+    /// Ends the output (closes a JSON array, prints a held table page) and flushes.
+    fn finish(&mut self) -> io::Result<()>;
+    /// The list failed: flushes what is complete without pretending the output is
+    /// (a JSON array stays open, so no reader takes it for a whole list).
+    fn abort(&mut self) -> io::Result<()>;
+}
+
+/// The sink for `opts.format`.
+pub fn session_sink<'a, W: Write + 'a>(
+    out: W,
+    opts: &OutputOpts,
+) -> io::Result<Box<dyn SessionSink + 'a>> {
+    Ok(match opts.format {
+        Format::Ndjson => Box::new(JsonLines::new(out, opts, false)),
+        Format::Json => Box::new(JsonLines::new(out, opts, true)),
+        Format::Csv => Box::new(CsvSink::new(out, opts, None)?),
+        Format::Table => Box::new(TableSink::new(out, opts, None)),
+    })
+}
+
+/// Serializes a session (or its projection) into `buf`.
+fn session_json(
+    buf: &mut Vec<u8>,
+    session: &RemoteSession,
+    fields: Option<&[Field]>,
+) -> io::Result<()> {
+    match fields {
+        None => serde_json::to_writer(&mut *buf, session),
+        Some(f) => serde_json::to_writer(&mut *buf, &session.project(f)),
+    }
+    .map_err(io::Error::other)
+}
+
+/// NDJSON, or a JSON array written one element at a time.
+struct JsonLines<W: Write> {
+    out: W,
+    buf: Vec<u8>,
+    fields: Option<Vec<Field>>,
+    array: bool,
+    count: u64,
+    flush_each: bool,
+}
+
+impl<W: Write> JsonLines<W> {
+    fn new(out: W, opts: &OutputOpts, array: bool) -> Self {
+        Self {
+            out,
+            buf: Vec::with_capacity(1024),
+            fields: opts.fields.clone(),
+            array,
+            count: 0,
+            flush_each: opts.flush_each,
+        }
+    }
+}
+
+impl<W: Write> SessionSink for JsonLines<W> {
+    fn write(&mut self, session: &RemoteSession) -> io::Result<()> {
+        self.buf.clear();
+        if self.array {
+            self.buf
+                .extend_from_slice(if self.count == 0 { b"[\n" } else { b",\n" });
+        }
+        session_json(&mut self.buf, session, self.fields.as_deref())?;
+        if !self.array {
+            self.buf.push(b'\n');
+        }
+        self.count += 1;
+        self.out.write_all(&self.buf)?;
+        if self.flush_each {
+            self.out.flush()?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        if self.array {
+            self.out
+                .write_all(if self.count == 0 { b"[]\n" } else { b"\n]\n" })?;
+        }
+        self.out.flush()
+    }
+
+    fn abort(&mut self) -> io::Result<()> {
+        if self.array && self.count > 0 {
+            self.out.write_all(b"\n")?;
+        }
+        self.out.flush()
+    }
+}
+
+/// CSV with the API's key names as header, optionally led by an `event` column.
+struct CsvSink<W: Write> {
+    out: csv::Writer<W>,
+    fields: Vec<Field>,
+    text: String,
+    flush_each: bool,
+}
+
+impl<W: Write> CsvSink<W> {
+    fn new(out: W, opts: &OutputOpts, lead: Option<&str>) -> io::Result<Self> {
+        let fields = opts.fields_or_all().to_vec();
+        let mut out = csv::WriterBuilder::new()
+            .buffer_capacity(64 * 1024)
+            .from_writer(out);
+        let header = lead.into_iter().chain(fields.iter().map(|f| f.wire_name()));
+        out.write_record(header).map_err(csv_error)?;
+        let mut sink = Self {
+            out,
+            fields,
+            text: String::new(),
+            flush_each: opts.flush_each,
+        };
+        if sink.flush_each {
+            sink.out.flush()?;
+        }
+        Ok(sink)
+    }
+
+    fn record(&mut self, lead: Option<&str>, session: &RemoteSession) -> io::Result<()> {
+        if let Some(l) = lead {
+            self.out.write_field(l).map_err(csv_error)?;
+        }
+        for f in &self.fields {
+            self.text.clear();
+            let _ = write!(self.text, "{}", session.field(*f));
+            self.out.write_field(&self.text).map_err(csv_error)?;
+        }
+        self.out
+            .write_record(std::iter::empty::<&[u8]>())
+            .map_err(csv_error)?;
+        if self.flush_each {
+            self.out.flush()?;
+        }
+        Ok(())
+    }
+}
+
+fn csv_error(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+impl<W: Write> SessionSink for CsvSink<W> {
+    fn write(&mut self, session: &RemoteSession) -> io::Result<()> {
+        self.record(None, session)
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    fn abort(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// The column header of a field in a table.
+pub fn header_of(f: Field) -> String {
+    f.wire_name().to_ascii_uppercase()
+}
+
+/// The table column of a field.
+pub fn column_of(f: Field) -> Column {
+    let header = header_of(f);
+    match f {
+        Field::Id | Field::Time => Column::right(header),
+        _ => Column::left(header),
+    }
+}
+
+/// A field of a session as a table cell: readable durations, `active` for the end of
+/// an open session, `-` for absent values, control characters escaped.
+pub fn session_cell(s: &RemoteSession, f: Field) -> Cell {
+    match f {
+        Field::Time => match s.time {
+            Some(d) => Cell::plain(human_duration(d.as_secs())),
+            None => Cell::toned("-", Tone::Dim),
+        },
+        Field::End if s.end.is_none() => Cell::toned("active", Tone::Active),
+        _ => {
+            let value = s.field(f);
+            if value.is_null() {
+                return Cell::toned("-", Tone::Dim);
+            }
+            let text = value.to_string();
+            match sanitize(&text) {
+                std::borrow::Cow::Borrowed(_) => Cell::plain(text),
+                std::borrow::Cow::Owned(escaped) => Cell::plain(escaped),
+            }
+        }
+    }
+}
+
+/// A table of sessions, optionally led by an `EVENT` column.
+struct TableSink<W: Write> {
+    table: Table<W>,
+    fields: Vec<Field>,
+    lead: bool,
+}
+
+impl<W: Write> TableSink<W> {
+    fn new(out: W, opts: &OutputOpts, lead: Option<&str>) -> Self {
+        let fields = opts.table_fields().to_vec();
+        let columns = lead
+            .map(Column::left)
+            .into_iter()
+            .chain(fields.iter().map(|f| column_of(*f)))
+            .collect();
+        let table = Table::new(out, columns, opts.width, opts.color).flush_each(opts.flush_each);
+        Self {
+            table,
+            fields,
+            lead: lead.is_some(),
+        }
+    }
+
+    fn cells(&self, lead: Option<Cell>, s: &RemoteSession) -> Vec<Cell> {
+        lead.into_iter()
+            .chain(self.fields.iter().map(|f| session_cell(s, *f)))
+            .collect()
+    }
+}
+
+impl<W: Write> SessionSink for TableSink<W> {
+    fn write(&mut self, session: &RemoteSession) -> io::Result<()> {
+        let cells = self.cells(None, session);
+        self.table.row(cells)
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.table.finish()
+    }
+
+    fn abort(&mut self) -> io::Result<()> {
+        self.table.finish()
+    }
+}
+
+/// Prints one session for `get`: a vertical list of fields for a table, one object for
+/// JSON, one line for NDJSON, a header and a row for CSV.
+pub fn print_session<W: Write>(mut out: W, s: &RemoteSession, opts: &OutputOpts) -> io::Result<()> {
+    match opts.format {
+        Format::Json => {
+            match opts.fields.as_deref() {
+                None => serde_json::to_writer_pretty(&mut out, s),
+                Some(f) => serde_json::to_writer_pretty(&mut out, &s.project(f)),
+            }
+            .map_err(io::Error::other)?;
+            out.write_all(b"\n")?;
+            out.flush()
+        }
+        Format::Ndjson => {
+            let mut sink = JsonLines::new(out, opts, false);
+            sink.write(s)?;
+            sink.finish()
+        }
+        Format::Csv => {
+            let mut sink = CsvSink::new(out, opts, None)?;
+            sink.write(s)?;
+            sink.finish()
+        }
+        Format::Table => {
+            let fields = opts.fields_or_all();
+            let mut table = Table::new(
+                out,
+                vec![
+                    Column {
+                        header: "FIELD".into(),
+                        align: Align::Left,
+                    },
+                    Column::left("VALUE"),
+                ],
+                opts.width,
+                opts.color,
+            );
+            for f in fields {
+                let mut value = session_cell(s, *f);
+                if let (Field::Time, Some(d)) = (f, s.time) {
+                    value.text = format!("{d} ({})", value.text);
+                }
+                table.row(vec![Cell::plain(f.wire_name()), value])?;
+            }
+            table.finish()
+        }
+    }
+}
+
+/// What `watch` reports about a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// Not reported before.
+    New,
+    /// Reported while open, and now ended.
+    Ended,
+}
+
+impl EventKind {
+    /// The event's name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::New => "new",
+            EventKind::Ended => "ended",
+        }
+    }
+}
+
+/// Where `watch` prints its events.
+pub trait EventSink {
+    /// Prints one event.
+    fn event(&mut self, kind: EventKind, session: &RemoteSession) -> io::Result<()>;
+    /// The poll is over: prints what is held and flushes.
+    fn end_poll(&mut self) -> io::Result<()>;
+}
+
+/// The event sink for `opts.format`; JSON arrays cannot stream events (the caller
+/// refuses `-o json`).
+pub fn event_sink<'a, W: Write + 'a>(
+    out: W,
+    opts: &OutputOpts,
+) -> io::Result<Box<dyn EventSink + 'a>> {
+    Ok(match opts.format {
+        Format::Csv => Box::new(CsvSink::new(out, opts, Some("event"))?),
+        Format::Table => Box::new(TableEvents {
+            out,
+            opts: opts.clone(),
+            rows: Vec::new(),
+        }),
+        Format::Ndjson | Format::Json => Box::new(JsonEvents {
+            out,
+            buf: Vec::with_capacity(1024),
+            fields: opts.fields.clone(),
+        }),
+    })
+}
+
+/// `{"event":"new","session":{...}}` lines, flushed one by one.
+struct JsonEvents<W: Write> {
+    out: W,
+    buf: Vec<u8>,
+    fields: Option<Vec<Field>>,
+}
+
+impl<W: Write> EventSink for JsonEvents<W> {
+    fn event(&mut self, kind: EventKind, session: &RemoteSession) -> io::Result<()> {
+        self.buf.clear();
+        self.buf.extend_from_slice(b"{\"event\":\"");
+        self.buf.extend_from_slice(kind.as_str().as_bytes());
+        self.buf.extend_from_slice(b"\",\"session\":");
+        session_json(&mut self.buf, session, self.fields.as_deref())?;
+        self.buf.extend_from_slice(b"}\n");
+        self.out.write_all(&self.buf)?;
+        self.out.flush()
+    }
+
+    fn end_poll(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+impl<W: Write> EventSink for CsvSink<W> {
+    fn event(&mut self, kind: EventKind, session: &RemoteSession) -> io::Result<()> {
+        self.record(Some(kind.as_str()), session)?;
+        self.out.flush()
+    }
+
+    fn end_poll(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// One table per poll that found something, led by an `EVENT` column.
+struct TableEvents<W: Write> {
+    out: W,
+    opts: OutputOpts,
+    rows: Vec<Vec<Cell>>,
+}
+
+impl<W: Write> EventSink for TableEvents<W> {
+    fn event(&mut self, kind: EventKind, session: &RemoteSession) -> io::Result<()> {
+        let tone = match kind {
+            EventKind::New => Tone::Active,
+            EventKind::Ended => Tone::Dim,
+        };
+        let lead = Cell::toned(kind.as_str(), tone);
+        let row = std::iter::once(lead)
+            .chain(
+                self.opts
+                    .table_fields()
+                    .iter()
+                    .map(|f| session_cell(session, *f)),
+            )
+            .collect();
+        self.rows.push(row);
+        Ok(())
+    }
+
+    fn end_poll(&mut self) -> io::Result<()> {
+        if self.rows.is_empty() {
+            return self.out.flush();
+        }
+        let mut sink = TableSink::new(&mut self.out, &self.opts, Some("EVENT"));
+        for row in self.rows.drain(..) {
+            sink.table.row(row)?;
+        }
+        debug_assert!(sink.lead);
+        sink.table.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use segura_model::{parse_datetime, SessionDuration, SessionHash, SessionId};
+
+    pub(crate) fn sample(id: u64, user: &str, open: bool) -> RemoteSession {
+        let mut s = RemoteSession::new(
+            SessionId::new(id),
+            SessionHash::from_wire("e7acacb6aedbab70073456da5744166939b77527"),
+            parse_datetime("2024-05-06 16:05:07").unwrap(),
+        );
+        s.user = user.to_owned();
+        s.device = "10.66.33.15:3389".into();
+        s.protocol = "rdp".into();
+        s.proxy = "Web Proxy".into();
+        if !open {
+            s.end = Some(parse_datetime("2024-05-06 16:07:59").unwrap());
+            s.time = Some(SessionDuration::from_secs(172));
+        }
+        s
+    }
+
+    fn run(
+        format: Format,
+        fields: Option<Vec<Field>>,
+        sessions: &[RemoteSession],
+        abort: bool,
+    ) -> String {
+        let opts = OutputOpts {
+            format,
+            fields,
+            ..OutputOpts::default()
+        };
+        let mut out = Vec::new();
+        {
+            let mut sink = session_sink(&mut out, &opts).unwrap();
+            for s in sessions {
+                sink.write(s).unwrap();
+            }
+            if abort {
+                sink.abort().unwrap();
+            } else {
+                sink.finish().unwrap();
+            }
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn ndjson_is_the_canonical_form_one_per_line() {
+        let a = sample(3, "admin", false);
+        let out = run(
+            Format::Ndjson,
+            None,
+            &[a.clone(), sample(4, "b", true)],
+            false,
+        );
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0], serde_json::to_string(&a).unwrap());
+        assert!(
+            lines[1].contains(r#""end":null,"time":null"#),
+            "{}",
+            lines[1]
+        );
+    }
+
+    #[test]
+    fn json_array_streams_and_stays_open_on_failure() {
+        let s = [sample(3, "a", false), sample(4, "b", false)];
+        let out = run(Format::Json, Some(vec![Field::Id, Field::User]), &s, false);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!([{"id":"3","user":"a"},{"id":"4","user":"b"}])
+        );
+        assert_eq!(run(Format::Json, None, &[], false), "[]\n");
+        let partial = run(Format::Json, None, &s, true);
+        assert!(serde_json::from_str::<serde_json::Value>(&partial).is_err());
+        assert!(partial.ends_with("}\n"), "{partial}");
+    }
+
+    #[test]
+    fn csv_quotes_and_uses_wire_names() {
+        let mut s = sample(3, "jane \"jd\", doe", false);
+        s.itsm = Some("line1\nline2".into());
+        let out = run(
+            Format::Csv,
+            Some(vec![Field::Id, Field::User, Field::Itsm, Field::End]),
+            &[s],
+            false,
+        );
+        assert_eq!(
+            out,
+            "id,user,ITSM,end\n3,\"jane \"\"jd\"\", doe\",\"line1\nline2\",2024-05-06 16:07:59\n"
+        );
+        let mut r = csv::Reader::from_reader(out.as_bytes());
+        let rec = r.records().next().unwrap().unwrap();
+        assert_eq!(&rec[1], "jane \"jd\", doe");
+    }
+
+    #[test]
+    fn table_shows_people_friendly_values() {
+        let mut evil = sample(4, "bell\u{7}\x1b[2J", true);
+        evil.request = None;
+        let out = run(
+            Format::Table,
+            Some(vec![
+                Field::Id,
+                Field::User,
+                Field::End,
+                Field::Time,
+                Field::Request,
+            ]),
+            &[sample(3, "admin", false), evil],
+            false,
+        );
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines[0],
+            "ID  USER                END                    TIME  REQUEST"
+        );
+        assert_eq!(
+            lines[1],
+            " 3  admin               2024-05-06 16:07:59  2m 52s  -"
+        );
+        assert!(lines[2].contains("bell\\u{7}\\u{1b}[2J"), "{}", lines[2]);
+        assert!(lines[2].contains("active"), "{}", lines[2]);
+        assert!(!out.contains('\x1b'));
+    }
+
+    #[test]
+    fn get_detail_in_each_format() {
+        let s = sample(3, "admin", false);
+        let opts = |format| OutputOpts {
+            format,
+            ..OutputOpts::default()
+        };
+        let mut out = Vec::new();
+        print_session(&mut out, &s, &opts(Format::Table)).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("session_id     e7acacb6aedbab70073456da5744166939b77527"),
+            "{text}"
+        );
+        assert!(text.contains("time           00:02:52 (2m 52s)"), "{text}");
+        let mut out = Vec::new();
+        print_session(&mut out, &s, &opts(Format::Json)).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v, serde_json::to_value(&s).unwrap());
+    }
+
+    #[test]
+    fn watch_events_in_ndjson_and_csv() {
+        let s = sample(3, "admin", false);
+        let mut out = Vec::new();
+        {
+            let opts = OutputOpts {
+                format: Format::Ndjson,
+                fields: Some(vec![Field::Id]),
+                ..OutputOpts::default()
+            };
+            let mut sink = event_sink(&mut out, &opts).unwrap();
+            sink.event(EventKind::New, &s).unwrap();
+            sink.event(EventKind::Ended, &s).unwrap();
+            sink.end_poll().unwrap();
+        }
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\"event\":\"new\",\"session\":{\"id\":\"3\"}}\n{\"event\":\"ended\",\"session\":{\"id\":\"3\"}}\n"
+        );
+        let mut out = Vec::new();
+        {
+            let opts = OutputOpts {
+                format: Format::Csv,
+                fields: Some(vec![Field::Id, Field::User]),
+                ..OutputOpts::default()
+            };
+            let mut sink = event_sink(&mut out, &opts).unwrap();
+            sink.event(EventKind::New, &s).unwrap();
+            sink.end_poll().unwrap();
+        }
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "event,id,user\nnew,3,admin\n"
+        );
+    }
+}
