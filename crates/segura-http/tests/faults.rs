@@ -618,3 +618,29 @@ async fn gzip_bodies_are_accepted() {
     assert_eq!(drain(&mut list).await, (50, None));
     assert_eq!(server.stats().gzip_responses, 1);
 }
+
+#[tokio::test]
+async fn no_response_headers_within_the_read_timeout() {
+    let server = server().await;
+    let api = client(config(&server).read_timeout(Duration::from_millis(200)));
+    server.push_faults(
+        1,
+        FaultTarget::Get,
+        Fault::Delay(Duration::from_millis(800)),
+    );
+    let started = Instant::now();
+    let e = err(api.get_session(id_at(&server, 0)).await);
+    assert!(
+        matches!(
+            e,
+            Error::Timeout {
+                kind: TimeoutKind::Idle,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(started.elapsed() < Duration::from_millis(700));
+    // The server may have processed it: not retried.
+    assert_eq!(server.stats().get_requests, 1);
+}
