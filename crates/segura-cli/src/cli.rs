@@ -391,9 +391,18 @@ pub struct ManArgs {
     pub out_dir: Option<PathBuf>,
 }
 
-/// Parses `30s`, `2m`, `1h30m` or `HH:MM:SS`.
+/// Parses `500ms`, `30s`, `2m`, `1h30m` or `HH:MM:SS`.
 pub fn parse_std_duration(s: &str) -> Result<Duration, String> {
-    parse_human_duration(s)
+    let t = s.trim();
+    if let Some(ms) = t.strip_suffix("ms") {
+        if !ms.is_empty() && ms.bytes().all(|b| b.is_ascii_digit()) {
+            return ms
+                .parse()
+                .map(Duration::from_millis)
+                .map_err(|_| format!("invalid duration {s:?}: too large"));
+        }
+    }
+    parse_human_duration(t)
 }
 
 fn parse_session_duration(s: &str) -> Result<SessionDuration, String> {
@@ -493,6 +502,13 @@ mod tests {
         assert_eq!(l.filter.min_duration.unwrap().as_secs(), 3600);
         assert_eq!(l.filter.since.unwrap().to_string(), "2024-05-06 00:00:00");
         assert_eq!(l.limit, Some(3));
+    }
+
+    #[test]
+    fn durations_take_milliseconds_too() {
+        assert_eq!(parse_std_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_std_duration("2m"), Ok(Duration::from_secs(120)));
+        assert!(parse_std_duration("ms").is_err());
     }
 
     #[test]

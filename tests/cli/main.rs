@@ -1,0 +1,13 @@
+//! End-to-end tests of the `segura` binary: each runs the built binary as a process
+//! against `segura-mock` started in this process on loopback (HTTP or HTTPS, OAuth 2.0
+//! or 1.0a), or against saved list bodies written by the mock's generator.
+
+mod config;
+mod errors;
+mod get_drop;
+mod input;
+mod list;
+mod misc;
+mod stats;
+mod support;
+mod watch;
