@@ -16,6 +16,27 @@
 //!   and a list is never retried once its stream has been handed over;
 //! * every failure is one of [`segura_api::Error`]'s variants, whatever the server sent.
 //!
+//! ```no_run
+//! # async fn demo() -> Result<(), segura_api::Error> {
+//! use segura_api::SessionApi;
+//! use segura_http::{Auth, ClientAuthMethod, ClientConfig, HttpClient, Secret};
+//!
+//! let auth = Auth::OAuth2 {
+//!     client_id: "my-client".into(),
+//!     client_secret: Secret::new("my-secret"),
+//!     method: ClientAuthMethod::Body,
+//! };
+//! let config = ClientConfig::new("https://pam.example.com", auth)
+//!     .ca_cert_file("/etc/segura/ca.pem")?;
+//! let client = HttpClient::new(config)?;
+//! let mut sessions = client.list_sessions().await?;
+//! while let Some(session) = sessions.next_ref().await {
+//!     println!("{}", session?.id);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Architecture invariant: this crate knows HTTP and nothing about terminals or argument
 //! parsing (no clap). Secrets live in [`Secret`], which never prints them.
 #![deny(missing_docs)]

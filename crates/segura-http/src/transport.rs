@@ -633,9 +633,13 @@ fn io_kind(error: &(dyn std::error::Error + 'static)) -> Option<std::io::ErrorKi
     None
 }
 
-/// Which part of the connection failed, from the error's source chain.
-fn connect_failure(error: &reqwest::Error, chain: &str) -> ConnectFailure {
-    let text = chain.to_ascii_lowercase();
+/// Which part of the connection failed, from the error's source chain. The top-level
+/// message is left out: it quotes the URL, whose host name could contain any word.
+fn connect_failure(error: &reqwest::Error) -> ConnectFailure {
+    let text = std::error::Error::source(error)
+        .map(error_chain)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     let has = |needles: &[&str]| needles.iter().any(|n| text.contains(n));
     if has(&[
         "dns error",
@@ -693,7 +697,7 @@ pub(crate) fn classify_transport(error: &reqwest::Error, config: &ClientConfig) 
         };
     }
     if error.is_connect() {
-        let kind = connect_failure(error, &chain);
+        let kind = connect_failure(error);
         let message = match (kind, &config.ca_cert_path) {
             (ConnectFailure::Tls, Some(path)) => {
                 format!("{chain} (trusted in addition: {})", path.display())

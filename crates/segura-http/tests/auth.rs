@@ -93,6 +93,20 @@ async fn oauth1_signatures_verify_on_every_endpoint() {
 }
 
 #[tokio::test]
+async fn oauth1_retries_are_signed_afresh() {
+    let server = start(MockConfig::default().sessions(10)).await;
+    let api = client(config_with(&server, oauth1(&server)));
+    // The mock refuses a nonce it has seen: a retry must carry a new one.
+    server.push_faults(2, FaultTarget::List, Fault::ServiceUnavailable);
+    let mut list = ok(api.list_sessions().await);
+    assert_eq!(drain(&mut list).await, (10, None));
+    let stats = server.stats();
+    assert_eq!(stats.list_requests, 3);
+    assert_eq!(stats.oauth1_verified, 3);
+    assert_eq!(stats.oauth1_rejected, 0);
+}
+
+#[tokio::test]
 async fn oauth1_wrong_secret_is_refused_as_invalid_client() {
     let server = start(MockConfig::default()).await;
     let c = server.oauth1_credentials();
