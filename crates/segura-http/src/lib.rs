@@ -196,7 +196,11 @@ fn build_http(config: &ClientConfig) -> Result<reqwest::Client, Error> {
 impl SessionApi for HttpClient {
     /// Sends `GET /api/session/remotesessions` (retrying what may be retried) and returns
     /// the body as a stream once the headers say 200. From then on nothing is retried:
-    /// sessions may already have reached the caller.
+    /// sessions may already have reached the caller. A body cut midway (connection reset,
+    /// broken chunked encoding or gzip) ends the stream with
+    /// [`Error::InvalidResponse`] `{ truncated: true, .. }` after the sessions that
+    /// arrived; silence longer than the read timeout ends it with [`Error::Timeout`]
+    /// (`Idle`), and the total deadline, if set, with [`Error::Timeout`] (`Total`).
     async fn list_sessions(&self) -> Result<SessionStream, Error> {
         let url = self.inner.endpoints.list()?;
         let call = self.inner.call(Target::List, Method::GET, url);

@@ -644,3 +644,59 @@ async fn no_response_headers_within_the_read_timeout() {
     // The server may have processed it: not retried.
     assert_eq!(server.stats().get_requests, 1);
 }
+
+#[tokio::test]
+async fn a_full_accept_queue_is_a_connect_timeout_and_a_drop_is_tried_again() {
+    // A listener that never accepts, with its accept queue filled: further connection
+    // attempts get no answer at all, as behind a firewall that drops packets.
+    let socket = match tokio::net::TcpSocket::new_v4() {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
+    };
+    if let Err(e) = socket.bind("127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}"))) {
+        panic!("{e}");
+    }
+    let addr = socket.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    let _listener = socket.listen(1).unwrap_or_else(|e| panic!("{e}"));
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        match tokio::time::timeout(
+            Duration::from_millis(100),
+            tokio::net::TcpStream::connect(addr),
+        )
+        .await
+        {
+            Ok(Ok(s)) => held.push(s),
+            _ => break,
+        }
+    }
+    let retry = RetryPolicy::with_backoff(Duration::from_millis(10), Duration::from_millis(10))
+        .max_retries(1);
+    let config = ClientConfig::new(
+        format!("http://{addr}"),
+        segura_http::Auth::Bearer(segura_http::Secret::new("t")),
+    )
+    .connect_timeout(Duration::from_millis(300))
+    .retry(retry);
+    let api = client(config);
+    let started = Instant::now();
+    let e = err(api
+        .drop_session(&segura_model::SessionHash::from_wire("0".repeat(40)))
+        .await);
+    assert!(
+        matches!(
+            e,
+            Error::Timeout {
+                kind: TimeoutKind::Connect,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert_hint(&e, "connectivity");
+    // Two attempts of 300 ms: the drop was provably never sent, so it was tried again.
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(600), "{waited:?}");
+    assert!(waited < Duration::from_secs(3), "{waited:?}");
+    drop(held);
+}
