@@ -5,8 +5,15 @@
 
 use crate::metadata::{DepKind, Metadata};
 
-/// `segura-model` depends on these and nothing else (direct normal dependencies).
-const MODEL_ALLOWED: &[&str] = &["serde", "serde_json", "chrono", "thiserror"];
+/// Crates whose direct normal dependencies are limited to a list.
+const DIRECT_ALLOWED: &[(&str, &[&str])] = &[
+    (
+        "segura-model",
+        &["serde", "serde_json", "chrono", "thiserror"],
+    ),
+    // Quick to compile: every `cargo xtask` starts by building it.
+    ("xtask", &["segura-model", "serde_json"]),
+];
 
 /// Packages that must not appear anywhere in the normal dependency tree of a crate.
 const FORBIDDEN_IN_TREE: &[(&str, &[&str])] = &[("segura-api", &["reqwest", "hyper", "clap"])];
@@ -21,19 +28,21 @@ const RESERVED: &[(&str, &[&str])] = &[("clap", &["segura-cli"])];
 pub fn check(meta: &Metadata) -> Vec<String> {
     let mut problems = Vec::new();
 
-    match meta.member("segura-model") {
-        Ok(model) => {
-            for d in &model.dependencies {
-                if d.kind == DepKind::Normal && !MODEL_ALLOWED.contains(&d.name.as_str()) {
-                    problems.push(format!(
-                        "segura-model depends on {}; it may depend on {} only",
-                        d.name,
-                        MODEL_ALLOWED.join(", ")
-                    ));
+    for (krate, allowed) in DIRECT_ALLOWED {
+        match meta.member(krate) {
+            Ok(member) => {
+                for d in &member.dependencies {
+                    if d.kind == DepKind::Normal && !allowed.contains(&d.name.as_str()) {
+                        problems.push(format!(
+                            "{krate} depends on {}; it may depend on {} only",
+                            d.name,
+                            allowed.join(", ")
+                        ));
+                    }
                 }
             }
+            Err(e) => problems.push(e.to_string()),
         }
-        Err(e) => problems.push(e.to_string()),
     }
 
     for (krate, forbidden) in FORBIDDEN_IN_TREE {
@@ -119,10 +128,11 @@ mod tests {
                 package("segura-api", &["segura-model", "helper"]),
                 package("segura-cli", &["clap"]),
                 package("segura-mock", &["segura-model"]),
+                package("xtask", &["segura-model", "serde_json"]),
                 package("serde", &[]), package("tokio", &[]), package("helper", &["hyper"]),
                 package("hyper", &[]), package("clap", &[]), package("criterion", &["clap"]),
             ],
-            "workspace_members": ["segura-model", "segura-api", "segura-cli", "segura-mock"],
+            "workspace_members": ["segura-model", "segura-api", "segura-cli", "segura-mock", "xtask"],
             "resolve": {"nodes": [
                 node("segura-model", &[("serde", None), ("tokio", None)]),
                 node("segura-api", &[("segura-model", None), ("helper", None), ("criterion", Some("dev"))]),
