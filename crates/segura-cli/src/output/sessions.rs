@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use segura_model::{Field, RemoteSession};
+use segura_model::{Field, FieldText, RemoteSession};
 
 use super::table::{Align, Cell, Column, Table, Tone};
 use super::{human_duration, sanitize, OutputOpts};
@@ -38,17 +38,13 @@ pub fn session_sink<'a, W: Write + 'a>(
     })
 }
 
-/// Serializes a session (or its projection) into `buf`.
-fn session_json(
-    buf: &mut Vec<u8>,
-    session: &RemoteSession,
-    fields: Option<&[Field]>,
-) -> io::Result<()> {
+/// Appends a session (or its projection) in canonical JSON to `buf`: the bytes
+/// `serde_json` would write, without its per-field dispatch.
+fn session_json(buf: &mut Vec<u8>, session: &RemoteSession, fields: Option<&[Field]>) {
     match fields {
-        None => serde_json::to_writer(&mut *buf, session),
-        Some(f) => serde_json::to_writer(&mut *buf, &session.project(f)),
+        None => session.write_json(buf),
+        Some(f) => session.write_json_fields(f, buf),
     }
-    .map_err(io::Error::other)
 }
 
 /// NDJSON, or a JSON array written one element at a time.
@@ -81,7 +77,7 @@ impl<W: Write> SessionSink for JsonLines<W> {
             self.buf
                 .extend_from_slice(if self.count == 0 { b"[\n" } else { b",\n" });
         }
-        session_json(&mut self.buf, session, self.fields.as_deref())?;
+        session_json(&mut self.buf, session, self.fields.as_deref());
         if !self.array {
             self.buf.push(b'\n');
         }
@@ -142,9 +138,16 @@ impl<W: Write> CsvSink<W> {
             self.out.write_field(l).map_err(csv_error)?;
         }
         for f in &self.fields {
-            self.text.clear();
-            let _ = write!(self.text, "{}", session.field(*f));
-            self.out.write_field(&self.text).map_err(csv_error)?;
+            match session.field(*f) {
+                FieldText::Str(s) => self.out.write_field(s),
+                FieldText::Null => self.out.write_field(""),
+                other => {
+                    self.text.clear();
+                    let _ = write!(self.text, "{other}");
+                    self.out.write_field(&self.text)
+                }
+            }
+            .map_err(csv_error)?;
         }
         self.out
             .write_record(std::iter::empty::<&[u8]>())
@@ -369,7 +372,7 @@ impl<W: Write> EventSink for JsonEvents<W> {
         self.buf.extend_from_slice(b"{\"event\":\"");
         self.buf.extend_from_slice(kind.as_str().as_bytes());
         self.buf.extend_from_slice(b"\",\"session\":");
-        session_json(&mut self.buf, session, self.fields.as_deref())?;
+        session_json(&mut self.buf, session, self.fields.as_deref());
         self.buf.extend_from_slice(b"}\n");
         self.out.write_all(&self.buf)?;
         self.out.flush()
