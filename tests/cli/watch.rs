@@ -123,3 +123,25 @@ fn watch_polls_at_its_interval() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(text.lines().count(), 5, "each session once: {text}");
 }
+
+#[test]
+fn a_state_file_that_cannot_be_written_exits_1_after_the_events() {
+    let f = Fixture::new(3);
+    let state = f.home.path().join("no-such-dir").join("state.json");
+    let out = f.segura(&[
+        "sessions",
+        "watch",
+        "--once",
+        "-o",
+        "ndjson",
+        "--state",
+        s(&state),
+    ]);
+    out.code(1);
+    assert_eq!(out.json_lines().len(), 3, "the events were printed first");
+    assert!(
+        out.stderr.contains("cannot write the state file"),
+        "{}",
+        out.stderr
+    );
+}
