@@ -99,6 +99,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "N")]
     pub retries: Option<u32>,
 
+    /// Do not ask the server for gzip-compressed bodies (useful on loopback or a fast LAN)
+    #[arg(long, global = true)]
+    pub no_compression: bool,
+
     /// Output format
     #[arg(short = 'o', long, global = true, value_enum, default_value_t = Format::Table)]
     pub output: Format,

@@ -267,6 +267,8 @@ pub struct Resolved {
     pub read_timeout: Sourced<Duration>,
     /// Retries.
     pub retries: Sourced<u32>,
+    /// Ask for gzip bodies (off with `--no-compression`).
+    pub compression: bool,
     /// The authentication method chosen, and the layer that chose it.
     pub method: Option<Sourced<AuthMethod>>,
     creds: CredLayer,
@@ -556,6 +558,7 @@ pub fn resolve(global: &GlobalArgs, env: EnvLookup<'_>) -> Result<Resolved, CliE
         connect_timeout,
         read_timeout,
         retries,
+        compression: !global.no_compression,
         method,
         creds: env_creds.or(prof_creds),
     })
@@ -655,7 +658,8 @@ impl Resolved {
             .danger_accept_invalid_certs(self.insecure.value)
             .connect_timeout(self.connect_timeout.value)
             .read_timeout(self.read_timeout.value)
-            .max_retries(self.retries.value);
+            .max_retries(self.retries.value)
+            .compression(self.compression);
         if let Some(ca) = &self.ca_cert {
             let pem = std::fs::read(&ca.value).map_err(|e| {
                 CliError::config(

@@ -130,6 +130,10 @@ pub struct ClientConfig {
     /// How long before `expires_in` runs out a cached OAuth 2.0 token is renewed. A token
     /// whose lifetime is shorter than twice the margin is renewed halfway through it.
     pub token_refresh_margin: Duration,
+    /// Ask for gzip-compressed bodies (`Accept-Encoding: gzip`). On by default: the
+    /// list body compresses about fourfold, which matters over a WAN; off makes sense
+    /// on loopback or a fast LAN, where compressing costs the server more than it saves.
+    pub compression: bool,
 }
 
 impl fmt::Debug for ClientConfig {
@@ -157,6 +161,7 @@ impl fmt::Debug for ClientConfig {
             .field("total_timeout", &self.total_timeout)
             .field("retry", &self.retry)
             .field("token_refresh_margin", &self.token_refresh_margin)
+            .field("compression", &self.compression)
             .finish()
     }
 }
@@ -176,6 +181,7 @@ impl ClientConfig {
             total_timeout: None,
             retry: RetryPolicy::default(),
             token_refresh_margin: Duration::from_secs(30),
+            compression: true,
         }
     }
 
@@ -239,6 +245,12 @@ impl ClientConfig {
     /// Sets how long before its expiry a cached OAuth 2.0 token is renewed.
     pub fn token_refresh_margin(mut self, margin: Duration) -> Self {
         self.token_refresh_margin = margin;
+        self
+    }
+
+    /// Asks for gzip-compressed bodies, or not.
+    pub fn compression(mut self, on: bool) -> Self {
+        self.compression = on;
         self
     }
 }

@@ -161,6 +161,7 @@ fn build_http(config: &ClientConfig) -> Result<reqwest::Client, Error> {
         .connect_timeout(config.connect_timeout)
         .read_timeout(config.read_timeout)
         .tcp_keepalive(Duration::from_secs(60))
+        .gzip(config.compression)
         .redirect(reqwest::redirect::Policy::none())
         .danger_accept_invalid_certs(config.danger_accept_invalid_certs);
     if let Some(pem) = &config.ca_cert_pem {

@@ -100,3 +100,22 @@ async fn redirects_are_not_followed() {
     let knocked = tokio::time::timeout(Duration::from_millis(200), elsewhere.accept()).await;
     assert!(knocked.is_err(), "the client followed the redirect");
 }
+
+#[tokio::test]
+async fn compression_off_asks_for_no_gzip() {
+    let (l, url) = listener().await;
+    let peer = tokio::spawn(one_request(
+        l,
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 47\r\nconnection: close\r\n\r\n{\"code\":200,\"tenant\":\"t\",\"remote_sessions\":[]}".to_owned(),
+    ));
+    let config = ClientConfig::new(url, Auth::Bearer(Secret::new("tok3n")))
+        .retry(RetryPolicy::none())
+        .compression(false);
+    let mut list = ok(client(config).list_sessions().await);
+    assert_eq!(drain(&mut list).await, (0, None));
+    let head = match peer.await {
+        Ok(h) => h,
+        Err(e) => panic!("{e}"),
+    };
+    assert!(!head.to_ascii_lowercase().contains("gzip"), "{head}");
+}
