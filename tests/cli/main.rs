@@ -8,6 +8,7 @@ mod get_drop;
 mod input;
 mod list;
 mod misc;
+mod reliability;
 mod stats;
 mod support;
 mod watch;
