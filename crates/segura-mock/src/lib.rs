@@ -7,8 +7,8 @@
 //!
 //! It must stay a stand-in: it depends on no other `segura` crate, so that
 //! the client is checked against an independent implementation of the wire
-//! format (its OAuth 1.0a verifier included), and it is never built into the
-//! `segura` binary. It does not parse command lines with clap (only the CLI
+//! format (its OAuth 1.0a verifier included). The `segura` binary embeds it only for
+//! `segura demo`, behind that crate's default `demo` feature. It does not parse command lines with clap (only the CLI
 //! does) and must never be used against anything but loopback or test hosts.
 //!
 //! ```no_run
