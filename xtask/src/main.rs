@@ -10,6 +10,7 @@
 //! hand and YAML is written by hand.
 
 mod args;
+mod bench;
 mod ci;
 mod codegen;
 mod dist;
@@ -37,6 +38,10 @@ Tasks:
                          the publish dry run; without --dry-run, commit and tag vX.Y.Z.
   dist                   Release build of `segura` and `segura-mock` into target/dist/
                          with shell completions, the man page and SHA256SUMS.
+  bench [--sessions 10000,100000,1000000] [--runs 3] [--quick]
+                         Release build, then time `segura sessions list -o ndjson` against
+                         jq, python3 and a serde program on generated bodies; writes
+                         docs/perf/results.json and docs/perf/scaling.svg.
   ci                     Run what CI runs: fmt, codegen --check, tidy, clippy, tests, docs.
   help                   Show this message.
 ";
@@ -50,6 +55,7 @@ fn main() -> ExitCode {
         Some("tidy") => tidy::run(args),
         Some("release") => release::run(args),
         Some("dist") => dist::run(args),
+        Some("bench") => bench::run(args),
         Some("ci") => ci::run(args),
         None | Some("help" | "--help" | "-h") => {
             print!("{USAGE}");
