@@ -310,3 +310,72 @@ fn watch_killed_mid_run_and_restarted_reports_everything_exactly_once() {
         "every open session reported as ended once"
     );
 }
+
+/// Reads a child's stdout lines on a thread, so a test can wait for one with a timeout.
+fn line_reader(out: std::process::ChildStdout) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+#[test]
+fn a_session_is_printed_while_the_producer_still_holds_the_rest() {
+    use std::io::Write;
+    let f = Fixture::new(1);
+    let body = std::fs::read(f.saved_body(3)).expect("body");
+    let text = String::from_utf8(body.clone()).expect("UTF-8");
+    let first_end = text.find("},{").expect("two sessions") + 1;
+    let mut child = f
+        .bare()
+        .args(["sessions", "list", "--input", "-", "-o", "ndjson"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(&body[..first_end]).expect("write");
+    stdin.flush().expect("flush");
+    let lines = line_reader(child.stdout.take().expect("stdout"));
+    // Standard input is still open: the first session must be out anyway, not held in
+    // a buffer until the end.
+    let first = lines
+        .recv_timeout(Duration::from_secs(10))
+        .expect("first line while stdin is open");
+    assert_eq!(first, generated(0));
+    stdin.write_all(&body[first_end..]).expect("write");
+    drop(stdin);
+    assert!(child.wait().expect("wait").success());
+    assert_eq!(lines.iter().count(), 2);
+}
+
+#[test]
+fn a_slow_server_s_sessions_appear_as_they_arrive() {
+    let f = Fixture::new(3);
+    f.server
+        .set_fault(FaultTarget::List, Fault::Delay(Duration::from_secs(2)));
+    let mut child = f
+        .cmd()
+        .args(["--no-compression", "sessions", "list", "-o", "ndjson"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let lines = line_reader(child.stdout.take().expect("stdout"));
+    let first = lines
+        .recv_timeout(Duration::from_secs(10))
+        .expect("a first line");
+    assert_eq!(first, generated(0));
+    assert!(
+        child.try_wait().expect("wait").is_none(),
+        "printed only at the end"
+    );
+    assert!(child.wait().expect("wait").success());
+    assert_eq!(lines.iter().count(), 2);
+}

@@ -30,7 +30,7 @@ pub use decoder::{DecoderConfig, ListDecoder, Step};
 pub use error::{classify_response, AuthFailure, ConnectFailure, Error, Hint, Stage, TimeoutKind};
 pub use filter::{parse_human_duration, parse_time_bound, BoundKind, SessionFilter};
 pub use memory::InMemoryApi;
-pub use stream::{ByteStream, ReaderSource, SessionStream};
+pub use stream::{ByteStream, Next, ReaderSource, SessionStream};
 
 /// The wire types, re-exported so users need one dependency.
 pub use segura_model as model;

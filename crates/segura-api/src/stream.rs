@@ -16,6 +16,17 @@ use segura_model::RemoteSession;
 use crate::decoder::{DecoderConfig, ListDecoder, Step};
 use crate::error::Error;
 
+/// What a driver of the decoder found: a session, or that it is about to wait for input.
+#[derive(Debug)]
+pub enum Next<'a> {
+    /// A session, lent until the next call.
+    Session(&'a RemoteSession),
+    /// No complete session is buffered and the next bytes may take a while: a consumer
+    /// that buffers its output should flush it now, so that what it printed is seen
+    /// without waiting for the next read. Reported once per wait.
+    Idle,
+}
+
 /// A body as a stream of byte chunks, as a transport delivers it.
 pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, Error>> + Send>>;
 
@@ -32,6 +43,8 @@ pub struct SessionStream {
     bytes_received: u64,
     body_done: bool,
     finished: bool,
+    report_idle: bool,
+    idle_reported: bool,
 }
 
 impl fmt::Debug for SessionStream {
@@ -58,6 +71,8 @@ impl SessionStream {
             bytes_received: 0,
             body_done: false,
             finished: false,
+            report_idle: false,
+            idle_reported: false,
         }
     }
 
@@ -91,7 +106,7 @@ impl SessionStream {
         &self.decoder
     }
 
-    fn poll_step(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<(), Error>>> {
+    fn poll_step(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<(), StepError>>> {
         if self.finished {
             return Poll::Ready(None);
         }
@@ -104,21 +119,27 @@ impl SessionStream {
                 }
                 Err(e) => {
                     self.finished = true;
-                    return Poll::Ready(Some(Err(e)));
+                    return Poll::Ready(Some(Err(e.into())));
                 }
                 Ok(Step::NeedInput) if self.body_done => {
                     // The decoder was told the body ended; it cannot need more.
                     self.decoder.finish();
                 }
                 Ok(Step::NeedInput) => match self.body.poll_next_unpin(cx) {
+                    Poll::Pending if self.report_idle && !self.idle_reported => {
+                        // The waker is registered; report the wait once, then wait.
+                        self.idle_reported = true;
+                        return Poll::Ready(Some(Err(IDLE)));
+                    }
                     Poll::Pending => return Poll::Pending,
                     Poll::Ready(Some(Ok(chunk))) => {
+                        self.idle_reported = false;
                         self.bytes_received += chunk.len() as u64;
                         self.decoder.feed(&chunk);
                     }
                     Poll::Ready(Some(Err(e))) => {
                         self.finished = true;
-                        return Poll::Ready(Some(Err(e)));
+                        return Poll::Ready(Some(Err(e.into())));
                     }
                     Poll::Ready(None) => {
                         self.body_done = true;
@@ -131,11 +152,51 @@ impl SessionStream {
 
     /// The next session, lent without allocation; `None` at the end of a valid body.
     pub async fn next_ref(&mut self) -> Option<Result<&RemoteSession, Error>> {
+        self.report_idle = false;
         match futures_util::future::poll_fn(|cx| self.poll_step(cx)).await {
             None => None,
             Some(Ok(())) => Some(Ok(self.decoder.session())),
-            Some(Err(e)) => Some(Err(e)),
+            Some(Err(e)) => Some(Err(e.into_error())),
         }
+    }
+
+    /// Like [`SessionStream::next_ref`], and also reports [`Next::Idle`] when the next
+    /// bytes have not arrived yet: the moment for a consumer to flush its output.
+    pub async fn next_event(&mut self) -> Option<Result<Next<'_>, Error>> {
+        self.report_idle = true;
+        match futures_util::future::poll_fn(|cx| self.poll_step(cx)).await {
+            None => None,
+            Some(Ok(())) => Some(Ok(Next::Session(self.decoder.session()))),
+            Some(Err(StepError::Idle)) => Some(Ok(Next::Idle)),
+            Some(Err(StepError::Failed(e))) => Some(Err(e)),
+        }
+    }
+}
+
+/// Why a step did not produce a session: a wait to report, or a failure.
+#[derive(Debug)]
+enum StepError {
+    Idle,
+    Failed(Error),
+}
+
+const IDLE: StepError = StepError::Idle;
+
+impl StepError {
+    /// Only [`SessionStream::next_event`] asks for idle reports.
+    fn into_error(self) -> Error {
+        match self {
+            StepError::Failed(e) => e,
+            StepError::Idle => Error::Config {
+                message: "internal: an idle report was not asked for".into(),
+            },
+        }
+    }
+}
+
+impl From<Error> for StepError {
+    fn from(e: Error) -> Self {
+        StepError::Failed(e)
     }
 }
 
@@ -143,9 +204,10 @@ impl Stream for SessionStream {
     type Item = Result<RemoteSession, Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.report_idle = false;
         match self.poll_step(cx) {
             Poll::Ready(Some(Ok(()))) => Poll::Ready(Some(Ok(self.decoder.take_session()))),
-            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e.into_error()))),
             Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => Poll::Pending,
         }
@@ -162,6 +224,7 @@ pub struct ReaderSource<R> {
     decoder: ListDecoder,
     chunk: usize,
     finished: bool,
+    idle_reported: bool,
 }
 
 impl<R> fmt::Debug for ReaderSource<R> {
@@ -210,6 +273,7 @@ impl<R: Read> ReaderSource<R> {
             decoder: ListDecoder::with_config(config),
             chunk: Self::CHUNK,
             finished: false,
+            idle_reported: false,
         }
     }
 
@@ -234,7 +298,7 @@ impl<R: Read> ReaderSource<R> {
         &self.decoder
     }
 
-    fn step(&mut self) -> Option<Result<(), Error>> {
+    fn step(&mut self, report_idle: bool) -> Option<Result<(), StepError>> {
         if self.finished {
             return None;
         }
@@ -247,15 +311,22 @@ impl<R: Read> ReaderSource<R> {
                 }
                 Err(e) => {
                     self.finished = true;
-                    return Some(Err(e));
+                    return Some(Err(e.into()));
+                }
+                Ok(Step::NeedInput) if report_idle && !self.idle_reported => {
+                    // A read may block (a pipe, a slow producer): report it first.
+                    self.idle_reported = true;
+                    return Some(Err(StepError::Idle));
                 }
                 Ok(Step::NeedInput) => {
+                    self.idle_reported = false;
                     if let Err(e) = self.decoder.fill_from(&mut self.reader, self.chunk) {
                         self.finished = true;
                         return Some(Err(Error::Input {
                             source_name: self.name.clone(),
                             message: e.to_string(),
-                        }));
+                        }
+                        .into()));
                     }
                 }
             }
@@ -264,9 +335,19 @@ impl<R: Read> ReaderSource<R> {
 
     /// The next session, lent without allocation; `None` at the end of a valid body.
     pub fn next_ref(&mut self) -> Option<Result<&RemoteSession, Error>> {
-        match self.step()? {
+        match self.step(false)? {
             Ok(()) => Some(Ok(self.decoder.session())),
-            Err(e) => Some(Err(e)),
+            Err(e) => Some(Err(e.into_error())),
+        }
+    }
+
+    /// Like [`ReaderSource::next_ref`], and also reports [`Next::Idle`] before each read
+    /// of the reader, which may block: the moment for a consumer to flush its output.
+    pub fn next_event(&mut self) -> Option<Result<Next<'_>, Error>> {
+        match self.step(true)? {
+            Ok(()) => Some(Ok(Next::Session(self.decoder.session()))),
+            Err(StepError::Idle) => Some(Ok(Next::Idle)),
+            Err(StepError::Failed(e)) => Some(Err(e)),
         }
     }
 }
@@ -275,9 +356,9 @@ impl<R: Read> Iterator for ReaderSource<R> {
     type Item = Result<RemoteSession, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        match self.step()? {
+        match self.step(false)? {
             Ok(()) => Some(Ok(self.decoder.take_session())),
-            Err(e) => Some(Err(e)),
+            Err(e) => Some(Err(e.into_error())),
         }
     }
 }

@@ -287,3 +287,79 @@ async fn the_mock_stands_in_for_a_transport_behind_an_arc() {
         e.hint()
     );
 }
+
+/// Hands out its bytes a few at a time, as a pipe might.
+struct Trickle<'a>(&'a [u8], usize);
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.1.min(self.0.len()).min(out.len());
+        out[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
+#[test]
+fn reader_source_reports_idle_before_each_read() {
+    let mut body = Vec::new();
+    GeneratedBody::new(20).read_to_end(&mut body).unwrap();
+    let mut source = ReaderSource::new(Trickle(&body, 700), "pipe");
+    let (mut sessions, mut idles, mut last_was_idle) = (Vec::new(), 0, false);
+    while let Some(item) = source.next_event() {
+        match item.unwrap() {
+            segura_api::Next::Session(s) => {
+                sessions.push(s.clone());
+                last_was_idle = false;
+            }
+            segura_api::Next::Idle => {
+                assert!(!last_was_idle, "one report per wait");
+                idles += 1;
+                last_was_idle = true;
+            }
+        }
+    }
+    // One report before each read: the body's reads, plus the one that finds the end.
+    assert_eq!(idles, body.len().div_ceil(700) + 1);
+    let plain: Vec<RemoteSession> = ReaderSource::new(&body[..], "mem")
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(sessions, plain);
+}
+
+#[tokio::test]
+async fn session_stream_reports_idle_while_the_body_waits() {
+    let mut body = Vec::new();
+    GeneratedBody::new(3).read_to_end(&mut body).unwrap();
+    let end_key = b"\"ITSM\":null}";
+    let first_end = body
+        .windows(end_key.len())
+        .position(|w| w == end_key)
+        .unwrap()
+        + end_key.len();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Result<Bytes, Error>>();
+    let chunks =
+        futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|c| (c, rx)) });
+    let mut stream = SessionStream::new(Box::pin(chunks));
+    tx.send(Ok(Bytes::copy_from_slice(&body[..first_end])))
+        .unwrap();
+    match stream.next_event().await {
+        Some(Ok(segura_api::Next::Session(s))) => assert_eq!(s.id.get(), 1),
+        other => panic!("{other:?}"),
+    }
+    // Nothing more has arrived: the stream says so instead of waiting silently.
+    assert!(matches!(
+        stream.next_event().await,
+        Some(Ok(segura_api::Next::Idle))
+    ));
+    tx.send(Ok(Bytes::copy_from_slice(&body[first_end..])))
+        .unwrap();
+    drop(tx);
+    let mut rest = 0;
+    while let Some(item) = stream.next_event().await {
+        if let segura_api::Next::Session(_) = item.unwrap() {
+            rest += 1;
+        }
+    }
+    assert_eq!(rest, 2);
+}

@@ -5,7 +5,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use segura_api::{Error as ApiError, ReaderSource, SessionApi};
+use segura_api::{Error as ApiError, Next, ReaderSource, SessionApi};
 use segura_model::RemoteSession;
 use tokio::runtime::Runtime;
 
@@ -21,8 +21,10 @@ pub enum Flow {
     Stop,
 }
 
-/// The consumer of a feed.
-pub type OnSession<'a> = dyn FnMut(&RemoteSession) -> Result<Flow, CliError> + 'a;
+/// The consumer of a feed: `Some(session)` for each session, `None` when the input has
+/// nothing more ready (a consumer that buffers output flushes it then, so a slow server
+/// or producer never holds back what was already received).
+pub type OnSession<'a> = dyn FnMut(Option<&RemoteSession>) -> Result<Flow, CliError> + 'a;
 
 /// A list of sessions to stream.
 pub trait Feed {
@@ -60,10 +62,13 @@ fn drive_reader<R: Read>(
     progress: &Progress,
 ) -> Result<(), CliError> {
     loop {
-        match src.next_ref() {
+        match src.next_event() {
             None => return Ok(()),
-            Some(Ok(s)) => {
-                if on(s)? == Flow::Stop {
+            Some(Ok(Next::Idle)) => {
+                on(None)?;
+            }
+            Some(Ok(Next::Session(s))) => {
+                if on(Some(s))? == Flow::Stop {
                     return Ok(());
                 }
                 progress.update(src.bytes_received(), src.sessions_received());
@@ -104,10 +109,13 @@ impl Feed for ApiFeed<'_> {
         self.rt.block_on(async move {
             let mut stream = api.list_sessions().await?;
             loop {
-                match stream.next_ref().await {
+                match stream.next_event().await {
                     None => return Ok(()),
-                    Some(Ok(s)) => {
-                        if on(s)? == Flow::Stop {
+                    Some(Ok(Next::Idle)) => {
+                        on(None)?;
+                    }
+                    Some(Ok(Next::Session(s))) => {
+                        if on(Some(s))? == Flow::Stop {
                             return Ok(());
                         }
                         progress.update(stream.bytes_received(), stream.sessions_received());

@@ -134,6 +134,14 @@ impl<'a> Pipeline<'a> {
         Ok(Flow::Continue)
     }
 
+    /// The input has nothing more ready: makes what was printed visible.
+    pub fn idle(&mut self) -> Result<Flow, CliError> {
+        if self.sort.is_none() {
+            self.sink.flush().map_err(CliError::output)?;
+        }
+        Ok(Flow::Continue)
+    }
+
     /// The list is complete: prints what is held and ends the output.
     pub fn finish(mut self) -> Result<(), CliError> {
         let _quiet = self.progress.pause();
@@ -173,7 +181,11 @@ pub fn run(
         sink,
         progress,
     );
-    match feed.feed(&mut |s| pipeline.push(s), progress) {
+    let mut on = |s: Option<&RemoteSession>| match s {
+        Some(s) => pipeline.push(s),
+        None => pipeline.idle(),
+    };
+    match feed.feed(&mut on, progress) {
         Ok(()) => pipeline.finish(),
         Err(CliError::BrokenPipe) => Err(CliError::BrokenPipe),
         Err(e) => {

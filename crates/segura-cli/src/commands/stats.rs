@@ -47,7 +47,7 @@ pub fn aggregate(
     let mut agg = Aggregator::new(group_key(args.by));
     feed.feed(
         &mut |s| {
-            if filter.matches(s) {
+            if let Some(s) = s.filter(|s| filter.matches(s)) {
                 agg.add(s);
             }
             Ok(Flow::Continue)

@@ -137,6 +137,10 @@ impl WatchState {
         let seen = &mut self.seen;
         let result = feed.feed(
             &mut |s| {
+                // Watch flushes every event already.
+                let Some(s) = s else {
+                    return Ok(Flow::Continue);
+                };
                 let id = s.id.get();
                 match seen.get_mut(&id) {
                     Some(entry) => {
@@ -246,7 +250,7 @@ mod tests {
     impl Feed for Script {
         fn feed(&mut self, on: &mut OnSession<'_>, _: &Progress) -> Result<(), CliError> {
             for s in &self.0 {
-                on(s)?;
+                on(Some(s))?;
             }
             match self.1.take() {
                 Some(e) => Err(e),

@@ -20,6 +20,9 @@ pub trait SessionSink {
     fn write(&mut self, session: &RemoteSession) -> io::Result<()>;
     /// Ends the output (closes a JSON array, prints a held table page) and flushes.
     fn finish(&mut self) -> io::Result<()>;
+    /// Makes what was written visible (the input is waiting); a table holding rows to
+    /// size its columns keeps them.
+    fn flush(&mut self) -> io::Result<()>;
     /// The list failed: flushes what is complete without pretending the output is
     /// (a JSON array stays open, so no reader takes it for a whole list).
     fn abort(&mut self) -> io::Result<()>;
@@ -87,6 +90,10 @@ impl<W: Write> SessionSink for JsonLines<W> {
             self.out.flush()?;
         }
         Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
     }
 
     fn finish(&mut self) -> io::Result<()> {
@@ -171,6 +178,10 @@ impl<W: Write> SessionSink for CsvSink<W> {
         self.record(None, session)
     }
 
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
     fn finish(&mut self) -> io::Result<()> {
         self.out.flush()
     }
@@ -251,6 +262,10 @@ impl<W: Write> SessionSink for TableSink<W> {
     fn write(&mut self, session: &RemoteSession) -> io::Result<()> {
         let cells = self.cells(None, session);
         self.table.row(cells)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.table.flush()
     }
 
     fn finish(&mut self) -> io::Result<()> {

@@ -154,6 +154,11 @@ impl<W: Write> Table<W> {
         Ok(())
     }
 
+    /// Makes printed rows visible; rows held to size the first page stay held.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
     /// Prints what is held (the header at least) and flushes.
     pub fn finish(&mut self) -> io::Result<()> {
         if self.widths.is_none() {
