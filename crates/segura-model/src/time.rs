@@ -49,10 +49,13 @@ fn is_zero_date(s: &str) -> bool {
 /// The zero date `0000-00-00 00:00:00` is not a date-time; see
 /// [`parse_optional_datetime`] for the fields where it means "none".
 pub fn parse_datetime(s: &str) -> Result<NaiveDateTime, ParseTimeError> {
-    let err = || ParseTimeError::DateTime(s.to_owned());
-    let b = s.as_bytes();
+    datetime_from_bytes(s.as_bytes()).ok_or_else(|| ParseTimeError::DateTime(s.to_owned()))
+}
+
+/// [`parse_datetime`] on bytes, for the decoder's hot path.
+pub(crate) fn datetime_from_bytes(b: &[u8]) -> Option<NaiveDateTime> {
     if b.len() < 19 {
-        return Err(err());
+        return None;
     }
     let rest = &b[19..];
     let rest = rest.strip_suffix(b"Z").unwrap_or(rest);
@@ -68,18 +71,14 @@ pub fn parse_datetime(s: &str) -> Result<NaiveDateTime, ParseTimeError> {
         || b[13] != b':'
         || b[16] != b':'
     {
-        return Err(err());
+        return None;
     }
-    let year = digits(&b[0..4]).ok_or_else(err)?;
-    let month = digits(&b[5..7]).ok_or_else(err)?;
-    let day = digits(&b[8..10]).ok_or_else(err)?;
-    let hour = digits(&b[11..13]).ok_or_else(err)?;
-    let min = digits(&b[14..16]).ok_or_else(err)?;
-    let sec = digits(&b[17..19]).ok_or_else(err)?;
-    let year = i32::try_from(year).map_err(|_| err())?;
-    NaiveDate::from_ymd_opt(year, month, day)
-        .and_then(|d| d.and_hms_opt(hour, min, sec))
-        .ok_or_else(err)
+    let year = i32::try_from(digits(&b[0..4])?).ok()?;
+    NaiveDate::from_ymd_opt(year, digits(&b[5..7])?, digits(&b[8..10])?)?.and_hms_opt(
+        digits(&b[11..13])?,
+        digits(&b[14..16])?,
+        digits(&b[17..19])?,
+    )
 }
 
 /// Parses an optional date-time field: empty text and the zero date
@@ -159,28 +158,33 @@ impl FromStr for SessionDuration {
 
     /// Parses `H+:MM:SS` (hours of any length, minutes and seconds below 60).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = || ParseTimeError::Duration(s.to_owned());
-        let b = s.as_bytes();
+        Self::from_bytes(s.as_bytes()).ok_or_else(|| ParseTimeError::Duration(s.to_owned()))
+    }
+}
+
+impl SessionDuration {
+    /// [`FromStr`] on bytes, for the decoder's hot path.
+    pub(crate) fn from_bytes(b: &[u8]) -> Option<Self> {
         if b.len() < 7 || b[b.len() - 3] != b':' || b[b.len() - 6] != b':' {
-            return Err(err());
+            return None;
         }
         let hours_part = &b[..b.len() - 6];
         if hours_part.is_empty() || hours_part.len() > 12 {
-            return Err(err());
+            return None;
         }
         let mut hours: u64 = 0;
         for &c in hours_part {
             if !c.is_ascii_digit() {
-                return Err(err());
+                return None;
             }
             hours = hours * 10 + u64::from(c - b'0');
         }
-        let min = digits(&b[b.len() - 5..b.len() - 3]).ok_or_else(err)?;
-        let sec = digits(&b[b.len() - 2..]).ok_or_else(err)?;
+        let min = digits(&b[b.len() - 5..b.len() - 3])?;
+        let sec = digits(&b[b.len() - 2..])?;
         if min >= 60 || sec >= 60 {
-            return Err(err());
+            return None;
         }
-        Ok(Self(hours * 3600 + u64::from(min) * 60 + u64::from(sec)))
+        Some(Self(hours * 3600 + u64::from(min) * 60 + u64::from(sec)))
     }
 }
 

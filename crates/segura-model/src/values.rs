@@ -40,6 +40,12 @@ macro_rules! wire_enum {
                 $name::Other(s.to_owned())
             }
 
+            /// The known value whose wire text is `b` (in any case), if any.
+            pub(crate) fn known_from_bytes(b: &[u8]) -> Option<Self> {
+                $( if b.eq_ignore_ascii_case($wire.as_bytes()) { return Some($name::$variant); } )+
+                None
+            }
+
             /// Replaces `self` with the value for `s`, reusing the allocation of an
             /// `Other` value where possible (the decoder's hot path).
             pub(crate) fn set_from_wire(&mut self, s: &str) {

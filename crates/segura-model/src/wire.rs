@@ -15,6 +15,7 @@ use std::fmt;
 
 use crate::field::Field;
 use crate::session::{bit, FieldValueError, RemoteSession, Scalar};
+use crate::time::{datetime_from_bytes, SessionDuration};
 
 /// What went wrong while reading JSON.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -559,6 +560,9 @@ impl SessionParser {
         f: Field,
         session: &mut RemoteSession,
     ) -> Result<usize, WireError> {
+        if let Some(next) = ascii_value_into(b, i, f, session) {
+            return Ok(next);
+        }
         let (scalar, next) = match b.get(i) {
             None => return Err(WireError::incomplete(b.len())),
             Some(b'"') => {
@@ -585,6 +589,55 @@ impl SessionParser {
             .map_err(|e| field_error(i, e))?;
         Ok(next)
     }
+}
+
+/// The hot path for the fields whose documented values are plain ASCII (ids, date-times,
+/// durations, the purge flag, known protocols and proxies): read from the bytes, without
+/// UTF-8 validation or a text copy. Anything else (escapes, other types, tolerated
+/// variants, invalid values) returns `None` and takes the general path, which applies
+/// the same rules through [`RemoteSession::set_field`] and reports errors.
+fn ascii_value_into(b: &[u8], i: usize, f: Field, session: &mut RemoteSession) -> Option<usize> {
+    if !matches!(
+        f,
+        Field::Id
+            | Field::Start
+            | Field::End
+            | Field::Time
+            | Field::PreventPurge
+            | Field::Protocol
+            | Field::Proxy
+    ) || b.get(i) != Some(&b'"')
+    {
+        return None;
+    }
+    let j = find_string_special(b, i + 1);
+    if b.get(j) != Some(&b'"') {
+        return None;
+    }
+    let v = &b[i + 1..j];
+    match f {
+        Field::Id => {
+            if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            let n = v.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+            session.id = crate::SessionId::new(n);
+        }
+        Field::Start => session.start = datetime_from_bytes(v)?,
+        Field::End if !v.starts_with(b"0000-00-00") => session.end = Some(datetime_from_bytes(v)?),
+        Field::Time => session.time = Some(SessionDuration::from_bytes(v)?),
+        Field::PreventPurge => {
+            session.prevent_purge = match v {
+                b"Yes" => true,
+                b"No" => false,
+                _ => return None,
+            }
+        }
+        Field::Protocol => session.protocol = crate::Protocol::known_from_bytes(v)?,
+        Field::Proxy => session.proxy = crate::Proxy::known_from_bytes(v)?,
+        _ => return None,
+    }
+    Some(j + 1)
 }
 
 fn field_error(offset: usize, e: FieldValueError) -> WireError {
