@@ -8,39 +8,6 @@ use std::time::Duration;
 use common::*;
 use segura_api::{Error, SessionApi};
 use segura_http::{Auth, ClientConfig, RetryPolicy, Secret, USER_AGENT};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
-
-/// Accepts one connection, reads one request head, answers `answer`, returns the head.
-async fn one_request(listener: TcpListener, answer: String) -> String {
-    let (mut socket, _) = match listener.accept().await {
-        Ok(s) => s,
-        Err(e) => panic!("{e}"),
-    };
-    let mut head = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        match socket.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => head.extend_from_slice(&buf[..n]),
-        }
-    }
-    let _ = socket.write_all(answer.as_bytes()).await;
-    let _ = socket.shutdown().await;
-    String::from_utf8_lossy(&head).into_owned()
-}
-
-async fn listener() -> (TcpListener, String) {
-    let l = match TcpListener::bind("127.0.0.1:0").await {
-        Ok(l) => l,
-        Err(e) => panic!("{e}"),
-    };
-    let url = format!(
-        "http://{}",
-        l.local_addr().map(|a| a.to_string()).unwrap_or_default()
-    );
-    (l, url)
-}
 
 #[tokio::test]
 async fn path_prefix_user_agent_and_authorization_on_the_wire() {

@@ -111,3 +111,34 @@ pub fn id_at(server: &MockServer, index: u64) -> segura_model::SessionId {
 pub fn hash_at(server: &MockServer, index: u64) -> segura_model::SessionHash {
     segura_model::SessionHash::from_wire(server.generator().session_hash(index))
 }
+
+/// Accepts one connection, reads one request head, answers `answer`, returns the head.
+pub async fn one_request(listener: tokio::net::TcpListener, answer: String) -> String {
+    let (mut socket, _) = match listener.accept().await {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
+    };
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match tokio::io::AsyncReadExt::read(&mut socket, &mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    let _ = tokio::io::AsyncWriteExt::write_all(&mut socket, answer.as_bytes()).await;
+    let _ = tokio::io::AsyncWriteExt::shutdown(&mut socket).await;
+    String::from_utf8_lossy(&head).into_owned()
+}
+
+pub async fn listener() -> (tokio::net::TcpListener, String) {
+    let l = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
+        Ok(l) => l,
+        Err(e) => panic!("{e}"),
+    };
+    let url = format!(
+        "http://{}",
+        l.local_addr().map(|a| a.to_string()).unwrap_or_default()
+    );
+    (l, url)
+}
