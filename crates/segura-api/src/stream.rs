@@ -43,7 +43,6 @@ pub struct SessionStream {
     bytes_received: u64,
     body_done: bool,
     finished: bool,
-    report_idle: bool,
     idle_reported: bool,
 }
 
@@ -71,7 +70,6 @@ impl SessionStream {
             bytes_received: 0,
             body_done: false,
             finished: false,
-            report_idle: false,
             idle_reported: false,
         }
     }
@@ -106,30 +104,36 @@ impl SessionStream {
         &self.decoder
     }
 
-    fn poll_step(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<(), StepError>>> {
+    /// Advances to the next session; with `report_idle`, reports a wait for the body
+    /// once (as [`Ready::Idle`]) instead of waiting silently.
+    fn poll_step(
+        &mut self,
+        cx: &mut Context<'_>,
+        report_idle: bool,
+    ) -> Poll<Option<Result<Ready, Error>>> {
         if self.finished {
             return Poll::Ready(None);
         }
         loop {
             match self.decoder.advance() {
-                Ok(Step::Session) => return Poll::Ready(Some(Ok(()))),
+                Ok(Step::Session) => return Poll::Ready(Some(Ok(Ready::Session))),
                 Ok(Step::Done) => {
                     self.finished = true;
                     return Poll::Ready(None);
                 }
                 Err(e) => {
                     self.finished = true;
-                    return Poll::Ready(Some(Err(e.into())));
+                    return Poll::Ready(Some(Err(e)));
                 }
                 Ok(Step::NeedInput) if self.body_done => {
                     // The decoder was told the body ended; it cannot need more.
                     self.decoder.finish();
                 }
                 Ok(Step::NeedInput) => match self.body.poll_next_unpin(cx) {
-                    Poll::Pending if self.report_idle && !self.idle_reported => {
+                    Poll::Pending if report_idle && !self.idle_reported => {
                         // The waker is registered; report the wait once, then wait.
                         self.idle_reported = true;
-                        return Poll::Ready(Some(Err(IDLE)));
+                        return Poll::Ready(Some(Ok(Ready::Idle)));
                     }
                     Poll::Pending => return Poll::Pending,
                     Poll::Ready(Some(Ok(chunk))) => {
@@ -139,7 +143,7 @@ impl SessionStream {
                     }
                     Poll::Ready(Some(Err(e))) => {
                         self.finished = true;
-                        return Poll::Ready(Some(Err(e.into())));
+                        return Poll::Ready(Some(Err(e)));
                     }
                     Poll::Ready(None) => {
                         self.body_done = true;
@@ -152,62 +156,37 @@ impl SessionStream {
 
     /// The next session, lent without allocation; `None` at the end of a valid body.
     pub async fn next_ref(&mut self) -> Option<Result<&RemoteSession, Error>> {
-        self.report_idle = false;
-        match futures_util::future::poll_fn(|cx| self.poll_step(cx)).await {
-            None => None,
-            Some(Ok(())) => Some(Ok(self.decoder.session())),
-            Some(Err(e)) => Some(Err(e.into_error())),
+        match futures_util::future::poll_fn(|cx| self.poll_step(cx, false)).await? {
+            Ok(_) => Some(Ok(self.decoder.session())),
+            Err(e) => Some(Err(e)),
         }
     }
 
     /// Like [`SessionStream::next_ref`], and also reports [`Next::Idle`] when the next
     /// bytes have not arrived yet: the moment for a consumer to flush its output.
     pub async fn next_event(&mut self) -> Option<Result<Next<'_>, Error>> {
-        self.report_idle = true;
-        match futures_util::future::poll_fn(|cx| self.poll_step(cx)).await {
-            None => None,
-            Some(Ok(())) => Some(Ok(Next::Session(self.decoder.session()))),
-            Some(Err(StepError::Idle)) => Some(Ok(Next::Idle)),
-            Some(Err(StepError::Failed(e))) => Some(Err(e)),
+        match futures_util::future::poll_fn(|cx| self.poll_step(cx, true)).await? {
+            Ok(Ready::Session) => Some(Ok(Next::Session(self.decoder.session()))),
+            Ok(Ready::Idle) => Some(Ok(Next::Idle)),
+            Err(e) => Some(Err(e)),
         }
     }
 }
 
-/// Why a step did not produce a session: a wait to report, or a failure.
-#[derive(Debug)]
-enum StepError {
+/// What a step of a driver produced: a session, or (when asked for) a wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ready {
+    Session,
     Idle,
-    Failed(Error),
-}
-
-const IDLE: StepError = StepError::Idle;
-
-impl StepError {
-    /// Only [`SessionStream::next_event`] asks for idle reports.
-    fn into_error(self) -> Error {
-        match self {
-            StepError::Failed(e) => e,
-            StepError::Idle => Error::Config {
-                message: "internal: an idle report was not asked for".into(),
-            },
-        }
-    }
-}
-
-impl From<Error> for StepError {
-    fn from(e: Error) -> Self {
-        StepError::Failed(e)
-    }
 }
 
 impl Stream for SessionStream {
     type Item = Result<RemoteSession, Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.report_idle = false;
-        match self.poll_step(cx) {
-            Poll::Ready(Some(Ok(()))) => Poll::Ready(Some(Ok(self.decoder.take_session()))),
-            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e.into_error()))),
+        match self.poll_step(cx, false) {
+            Poll::Ready(Some(Ok(_))) => Poll::Ready(Some(Ok(self.decoder.take_session()))),
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
             Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => Poll::Pending,
         }
@@ -298,25 +277,27 @@ impl<R: Read> ReaderSource<R> {
         &self.decoder
     }
 
-    fn step(&mut self, report_idle: bool) -> Option<Result<(), StepError>> {
+    /// Advances to the next session; with `report_idle`, reports each read once (as
+    /// [`Ready::Idle`]) before doing it.
+    fn step(&mut self, report_idle: bool) -> Option<Result<Ready, Error>> {
         if self.finished {
             return None;
         }
         loop {
             match self.decoder.advance() {
-                Ok(Step::Session) => return Some(Ok(())),
+                Ok(Step::Session) => return Some(Ok(Ready::Session)),
                 Ok(Step::Done) => {
                     self.finished = true;
                     return None;
                 }
                 Err(e) => {
                     self.finished = true;
-                    return Some(Err(e.into()));
+                    return Some(Err(e));
                 }
                 Ok(Step::NeedInput) if report_idle && !self.idle_reported => {
                     // A read may block (a pipe, a slow producer): report it first.
                     self.idle_reported = true;
-                    return Some(Err(StepError::Idle));
+                    return Some(Ok(Ready::Idle));
                 }
                 Ok(Step::NeedInput) => {
                     self.idle_reported = false;
@@ -325,8 +306,7 @@ impl<R: Read> ReaderSource<R> {
                         return Some(Err(Error::Input {
                             source_name: self.name.clone(),
                             message: e.to_string(),
-                        }
-                        .into()));
+                        }));
                     }
                 }
             }
@@ -336,8 +316,8 @@ impl<R: Read> ReaderSource<R> {
     /// The next session, lent without allocation; `None` at the end of a valid body.
     pub fn next_ref(&mut self) -> Option<Result<&RemoteSession, Error>> {
         match self.step(false)? {
-            Ok(()) => Some(Ok(self.decoder.session())),
-            Err(e) => Some(Err(e.into_error())),
+            Ok(_) => Some(Ok(self.decoder.session())),
+            Err(e) => Some(Err(e)),
         }
     }
 
@@ -345,9 +325,9 @@ impl<R: Read> ReaderSource<R> {
     /// of the reader, which may block: the moment for a consumer to flush its output.
     pub fn next_event(&mut self) -> Option<Result<Next<'_>, Error>> {
         match self.step(true)? {
-            Ok(()) => Some(Ok(Next::Session(self.decoder.session()))),
-            Err(StepError::Idle) => Some(Ok(Next::Idle)),
-            Err(StepError::Failed(e)) => Some(Err(e)),
+            Ok(Ready::Session) => Some(Ok(Next::Session(self.decoder.session()))),
+            Ok(Ready::Idle) => Some(Ok(Next::Idle)),
+            Err(e) => Some(Err(e)),
         }
     }
 }
@@ -357,8 +337,8 @@ impl<R: Read> Iterator for ReaderSource<R> {
 
     fn next(&mut self) -> Option<Self::Item> {
         match self.step(false)? {
-            Ok(()) => Some(Ok(self.decoder.take_session())),
-            Err(e) => Some(Err(e.into_error())),
+            Ok(_) => Some(Ok(self.decoder.take_session())),
+            Err(e) => Some(Err(e)),
         }
     }
 }
