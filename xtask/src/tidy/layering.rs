@@ -129,11 +129,12 @@ mod tests {
                 package("segura-api", &["segura-model", "helper"]),
                 package("segura-cli", &["clap"]),
                 package("segura-mock", &["segura-model"]),
+                package("segura-hostile", &[]),
                 package("xtask", &["segura-model", "serde_json"]),
                 package("serde", &[]), package("tokio", &[]), package("helper", &["hyper"]),
                 package("hyper", &[]), package("clap", &[]), package("criterion", &["clap"]),
             ],
-            "workspace_members": ["segura-model", "segura-api", "segura-cli", "segura-mock", "xtask"],
+            "workspace_members": ["segura-model", "segura-api", "segura-cli", "segura-mock", "segura-hostile", "xtask"],
             "resolve": {"nodes": [
                 node("segura-model", &[("serde", None), ("tokio", None)]),
                 node("segura-api", &[("segura-model", None), ("helper", None), ("criterion", Some("dev"))]),
