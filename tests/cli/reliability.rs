@@ -105,6 +105,11 @@ fn no_secret_or_token_in_any_output_of_failing_scenarios_with_tracing_on() {
     // A secret file, with an error after it was read.
     let file = f.home.path().join("secret");
     std::fs::write(&file, SECRET).expect("write");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
     let mut cmd = f.cmd();
     cmd.env_remove("SEGURA_CLIENT_SECRET")
         .env("SEGURA_CLIENT_SECRET_FILE", &file);
