@@ -237,7 +237,7 @@ fn watch_killed_mid_run_and_restarted_reports_everything_exactly_once() {
             "sessions",
             "watch",
             "--interval",
-            "200ms",
+            "1s",
             "-o",
             "ndjson",
             "--state",
@@ -274,7 +274,7 @@ fn watch_killed_mid_run_and_restarted_reports_everything_exactly_once() {
     f.server.end_open_sessions();
     collect_until(50 + open_in(50), &mut seen);
     // Let the state be saved after the last poll, then kill without warning.
-    std::thread::sleep(Duration::from_millis(600));
+    std::thread::sleep(Duration::from_millis(700));
     let _ = child.kill();
     let _ = child.wait();
 

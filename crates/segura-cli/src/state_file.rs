@@ -43,6 +43,11 @@ pub struct StateLock {
 /// if needed and left in place); fails at once if another process holds it.
 pub fn lock(path: &Path) -> Result<StateLock, CliError> {
     let lock = lock_path(path)?;
+    // A state path that is not a regular file is refused before a lock file is created
+    // beside it (`--state /dev/zero` must not create `/dev/zero.lock`).
+    if std::fs::symlink_metadata(path).is_ok_and(|m| !m.is_file()) {
+        read(path)?;
+    }
     let local = |e: &dyn std::fmt::Display| {
         CliError::Local(format!(
             "cannot lock the state file {} (with {}): {e}",
