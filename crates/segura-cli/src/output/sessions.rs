@@ -620,6 +620,32 @@ mod tests {
     }
 
     #[test]
+    fn csv_cells_that_start_a_formula_are_neutralised() {
+        for lead in ["=", "+", "-", "@", "\t", "\r"] {
+            let v = format!("{lead}1+1");
+            assert_eq!(csv_cell(&v, false), format!("'{v}"));
+            assert_eq!(csv_cell(&v, true), v);
+        }
+        for v in [
+            "",
+            "a=b",
+            "1-2",
+            " =x",
+            "'quoted",
+            "2024-05-06 16:07:59",
+            "00:02:52",
+        ] {
+            assert!(
+                matches!(csv_cell(v, false), Cow::Borrowed(b) if b == v),
+                "{v:?}"
+            );
+        }
+        let s = sample(3, "=HYPERLINK(\"http://x\")", false);
+        let out = run(Format::Csv, Some(vec![Field::Id, Field::User]), &[s], false);
+        assert_eq!(out, "id,user\n3,\"'=HYPERLINK(\"\"http://x\"\")\"\n");
+    }
+
+    #[test]
     fn table_shows_people_friendly_values() {
         let mut evil = sample(4, "bell\u{7}\x1b[2J", true);
         evil.request = None;
