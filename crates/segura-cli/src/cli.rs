@@ -15,7 +15,7 @@ pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success (also when the reader of the output goes away early, as with `| head`)
   1  the operation was not completed for a local reason (confirmation declined,
-     the output or the watch state file could not be written)
+     the output or the watch state file could not be written or is in use)
   2  usage: an unknown option, a malformed value, `drop` without --yes off a terminal
   3  configuration: missing URL or credentials, a bad config file, an unreadable --input
   4  authentication or authorization refused by the server or its gateway
