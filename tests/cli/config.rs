@@ -122,6 +122,12 @@ fn secret_file_oauth1_and_a_refused_token() {
     let f = Fixture::new(3);
     let secret = f.home.path().join("client-secret");
     std::fs::write(&secret, format!("{}\n", f.server.client_secret())).expect("write");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // A secret file must be private, like a config file holding a secret.
+        std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
     let mut cmd = f.bare();
     cmd.env("SEGURA_URL", f.server.url())
         .env("SEGURA_CLIENT_ID", f.server.client_id())

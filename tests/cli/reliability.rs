@@ -105,6 +105,11 @@ fn no_secret_or_token_in_any_output_of_failing_scenarios_with_tracing_on() {
     // A secret file, with an error after it was read.
     let file = f.home.path().join("secret");
     std::fs::write(&file, SECRET).expect("write");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
     let mut cmd = f.cmd();
     cmd.env_remove("SEGURA_CLIENT_SECRET")
         .env("SEGURA_CLIENT_SECRET_FILE", &file);
@@ -232,7 +237,7 @@ fn watch_killed_mid_run_and_restarted_reports_everything_exactly_once() {
             "sessions",
             "watch",
             "--interval",
-            "200ms",
+            "1s",
             "-o",
             "ndjson",
             "--state",
@@ -269,7 +274,7 @@ fn watch_killed_mid_run_and_restarted_reports_everything_exactly_once() {
     f.server.end_open_sessions();
     collect_until(50 + open_in(50), &mut seen);
     // Let the state be saved after the last poll, then kill without warning.
-    std::thread::sleep(Duration::from_millis(600));
+    std::thread::sleep(Duration::from_millis(700));
     let _ = child.kill();
     let _ = child.wait();
 

@@ -15,7 +15,7 @@ pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success (also when the reader of the output goes away early, as with `| head`)
   1  the operation was not completed for a local reason (confirmation declined,
-     the output or the watch state file could not be written)
+     the output or the watch state file could not be written or is in use)
   2  usage: an unknown option, a malformed value, `drop` without --yes off a terminal
   3  configuration: missing URL or credentials, a bad config file, an unreadable --input
   4  authentication or authorization refused by the server or its gateway
@@ -106,6 +106,11 @@ pub struct GlobalArgs {
     /// Output format
     #[arg(short = 'o', long, global = true, value_enum, default_value_t = Format::Table)]
     pub output: Format,
+
+    /// CSV cells exactly as received: without it, a cell starting with = + - @ TAB or
+    /// CR (a spreadsheet formula) is led by '
+    #[arg(long, global = true)]
+    pub csv_raw: bool,
 
     /// No colours (also with the NO_COLOR environment variable)
     #[arg(long, global = true)]
@@ -332,12 +337,14 @@ pub struct StatsArgs {
 #[derive(Debug, Args, Clone)]
 #[command(after_help = "\
 With -o ndjson each line is an event:
-  {\"event\":\"new\",\"session\":{...}}    a session not reported before
-  {\"event\":\"ended\",\"session\":{...}}  a reported session that has ended since
-With --state FILE, the sessions already reported are remembered across restarts.")]
+  {\"event\":\"new\",\"session\":{...}}       a session not reported before
+  {\"event\":\"ended\",\"session\":{...}}     a reported session that has ended since
+  {\"event\":\"vanished\",\"session\":{\"id\":..}} a reported open session no longer listed
+With --state FILE, the sessions already reported are remembered across restarts; a
+reported session is never reported new again unless --prune or --forget removes it.")]
 pub struct WatchArgs {
-    /// Time between polls
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_std_duration)]
+    /// Time between polls: at least 1s; under 10s warns
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_watch_interval)]
     pub interval: Duration,
     /// Remember reported sessions in FILE, to resume without repeats
     #[arg(long, value_name = "FILE")]
@@ -345,6 +352,14 @@ pub struct WatchArgs {
     /// Poll once and exit
     #[arg(long)]
     pub once: bool,
+    /// After each complete, non-empty poll, forget the sessions it does not list
+    /// (vanished, and ended ones the appliance purged); listed again, they are new
+    #[arg(long, requires = "state")]
+    pub prune: bool,
+    /// Forget these session ids before polling (comma-separated or repeated); listed
+    /// again, they are new
+    #[arg(long, value_name = "ID", value_delimiter = ',', value_parser = parse_session_id, requires = "state")]
+    pub forget: Vec<SessionId>,
     /// Keys of the session objects (or table/csv columns), comma-separated
     #[arg(long, value_name = "FIELDS", value_delimiter = ',')]
     pub fields: Option<Vec<Field>>,
@@ -407,6 +422,21 @@ pub fn parse_std_duration(s: &str) -> Result<Duration, String> {
         }
     }
     parse_human_duration(t)
+}
+
+/// The shortest `watch --interval`: the list is a slow endpoint.
+pub const MIN_WATCH_INTERVAL: Duration = Duration::from_secs(1);
+
+/// A `watch --interval`: a duration of at least [`MIN_WATCH_INTERVAL`].
+fn parse_watch_interval(s: &str) -> Result<Duration, String> {
+    let d = parse_std_duration(s)?;
+    if d < MIN_WATCH_INTERVAL {
+        return Err(format!(
+            "{s:?} is too short: watch polls at most once a second (the list is a slow \
+             endpoint); use 1s or more, 60s by default"
+        ));
+    }
+    Ok(d)
 }
 
 fn parse_session_duration(s: &str) -> Result<SessionDuration, String> {
@@ -525,6 +555,9 @@ mod tests {
             &["sessions", "drop", "3"],
             &["sessions", "list", "-o", "yaml"],
             &["sessions", "list", "--password", "x"],
+            &["sessions", "watch", "--interval", "0s"],
+            &["sessions", "watch", "--interval", "999ms"],
+            &["sessions", "watch", "--prune"],
         ] {
             let e = parse(args).unwrap_err();
             assert_eq!(e.exit_code(), 2, "{args:?}");

@@ -10,6 +10,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use segura_http::local_file::{read_regular_file, Links, LocalFile, SMALL_FILE_LIMIT};
 use segura_http::{Auth, ClientAuthMethod, ClientConfig, Secret};
 use serde::Deserialize;
 
@@ -74,10 +75,12 @@ impl SecretValue {
         match self {
             SecretValue::Value(s) => Ok(s.clone()),
             SecretValue::File(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
+                let file = read_small_file(path, &format!("the {what} file"), "")?;
+                check_permissions(path, &file.metadata)?;
+                let text = String::from_utf8(file.bytes).map_err(|_| {
                     CliError::config(
-                        format!("cannot read the {what} from {}: {e}", path.display()),
-                        "check the path and its permissions",
+                        format!("the {what} file {} is not UTF-8 text", path.display()),
+                        "write the secret into the file as text",
                     )
                 })?;
                 let value = text.trim_end_matches(['\r', '\n']);
@@ -376,21 +379,42 @@ fn check_permissions(_path: &Path, _meta: &std::fs::Metadata) -> Result<(), CliE
     Ok(())
 }
 
-fn load_file(path: &Path) -> Result<Option<ConfigFile>, CliError> {
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(CliError::config(
-                format!("cannot read the config file {}: {e}", path.display()),
-                "check the path and its permissions",
-            ))
+/// Reads a config, secret or CA certificate file: a regular file of at most
+/// [`SMALL_FILE_LIMIT`], opened without blocking (a FIFO or `/dev/zero` is refused).
+/// `what` names the file in the message, e.g. "the config file".
+/// `origin` is "" or where the path came from, e.g. " (flag --ca-cert)".
+fn read_small_file(path: &Path, what: &str, origin: &str) -> Result<LocalFile, CliError> {
+    read_regular_file(path, SMALL_FILE_LIMIT, Links::Follow)
+        .map_err(|e| read_error(path, what, origin, &e))
+}
+
+fn read_error(path: &Path, what: &str, origin: &str, e: &std::io::Error) -> CliError {
+    let hint = match e.kind() {
+        std::io::ErrorKind::FileTooLarge | std::io::ErrorKind::InvalidInput => {
+            "name a regular file of at most 1 MiB"
         }
+        _ => "check the path and its permissions",
     };
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    CliError::config(
+        format!("cannot read {what} {}{origin}: {e}", path.display()),
+        hint,
+    )
+}
+
+fn load_file(path: &Path) -> Result<Option<ConfigFile>, CliError> {
+    let file = match read_regular_file(path, SMALL_FILE_LIMIT, Links::Follow) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(read_error(path, "the config file", "", &e)),
+    };
+    let meta = file.metadata;
+    let text = String::from_utf8(file.bytes).map_err(|_| {
         CliError::config(
-            format!("cannot read the config file {}: {e}", path.display()),
-            "check the path and its permissions",
+            format!(
+                "invalid config file {}: it is not UTF-8 text",
+                path.display()
+            ),
+            "see docs/cli.md for the format: one [profiles.NAME] table per profile",
         )
     })?;
     let file: ConfigFile = toml::from_str(&text).map_err(|e| {
@@ -661,17 +685,9 @@ impl Resolved {
             .max_retries(self.retries.value)
             .compression(self.compression);
         if let Some(ca) = &self.ca_cert {
-            let pem = std::fs::read(&ca.value).map_err(|e| {
-                CliError::config(
-                    format!(
-                        "cannot read the CA certificate {} ({}): {e}",
-                        ca.value.display(),
-                        ca.origin
-                    ),
-                    "check the path and its permissions",
-                )
-            })?;
-            cfg = cfg.ca_cert_pem(pem);
+            let origin = format!(" ({})", ca.origin);
+            let pem = read_small_file(&ca.value, "the CA certificate", &origin)?;
+            cfg = cfg.ca_cert_pem(pem.bytes);
             cfg.ca_cert_path = Some(ca.value.clone());
         }
         Ok(cfg)
@@ -927,8 +943,7 @@ ca_cert = "ca.pem"
     #[test]
     fn secret_file_is_read_without_its_newline() {
         let dir = tempfile::tempdir().unwrap();
-        let secret = dir.path().join("secret");
-        std::fs::write(&secret, "from-file\n").unwrap();
+        let secret = write_config(dir.path(), "from-file\n", 0o600);
         let env = env_of(&[
             ("SEGURA_CLIENT_ID", "id"),
             ("SEGURA_CLIENT_SECRET_FILE", secret.to_str().unwrap()),

@@ -17,6 +17,7 @@ mod exit;
 mod feed;
 mod output;
 mod progress;
+mod state_file;
 mod stats;
 
 use std::io::Write;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use segura_api::Error;
 
+use crate::local_file::{read_regular_file, Links, SMALL_FILE_LIMIT};
 use crate::secret::Secret;
 
 /// How OAuth 2.0 client credentials are sent to the token endpoint.
@@ -193,13 +194,16 @@ impl ClientConfig {
 
     /// Reads the CA certificate (PEM, one or several) to trust from a file; the path then
     /// appears in messages about it. Fails with [`Error::Input`] when the file cannot be
-    /// read.
+    /// read, is not a regular file (a FIFO or a device such as `/dev/zero` is refused
+    /// without blocking), or is larger than [`SMALL_FILE_LIMIT`] (1 MiB).
     pub fn ca_cert_file(mut self, path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
-        let pem = std::fs::read(path).map_err(|e| Error::Input {
-            source_name: path.display().to_string(),
-            message: e.to_string(),
-        })?;
+        let pem = read_regular_file(path, SMALL_FILE_LIMIT, Links::Follow)
+            .map_err(|e| Error::Input {
+                source_name: path.display().to_string(),
+                message: e.to_string(),
+            })?
+            .bytes;
         self.ca_cert_pem = Some(pem);
         self.ca_cert_path = Some(path.to_owned());
         Ok(self)

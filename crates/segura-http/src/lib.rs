@@ -44,6 +44,7 @@
 mod body;
 mod config;
 mod endpoint;
+pub mod local_file;
 mod oauth1;
 mod secret;
 mod token;

@@ -75,6 +75,7 @@ impl Ctx {
             color: self.stdout_tty && colour_allowed(&self.global),
             width,
             flush_each: self.stdout_tty,
+            csv_raw: self.global.csv_raw,
         }
     }
 

@@ -7,6 +7,7 @@ use segura_model::Field;
 use crate::cli::{Format, GroupBy, StatsArgs};
 use crate::exit::CliError;
 use crate::feed::{Feed, Flow};
+use crate::output::sessions::csv_cell;
 use crate::output::table::{Cell, Column, Table, Tone};
 use crate::output::{human_duration, sanitize, OutputOpts};
 use crate::progress::Progress;
@@ -116,7 +117,7 @@ pub fn print(
             for g in groups {
                 let r = g.record();
                 w.write_record([
-                    r.group.to_owned(),
+                    csv_cell(r.group, opts.csv_raw).into_owned(),
                     r.count.to_string(),
                     r.total_seconds.to_string(),
                     r.mean_seconds.map(|m| m.to_string()).unwrap_or_default(),

@@ -1,17 +1,24 @@
-//! `segura sessions watch`: poll the list, report sessions not seen before and
-//! reported sessions that have ended, and remember what was reported in a state file.
+//! `segura sessions watch`: poll the list, report sessions not seen before, reported
+//! sessions that have ended, and reported open sessions that left the list without an
+//! end; remember what was reported in a state file.
 //!
-//! The state file holds the ids of the reported sessions with their open/ended status.
-//! It is written atomically (a temporary file renamed over it) after each poll, once
-//! that poll's events are flushed, so a restart never repeats an event it had
-//! delivered; a crash between the two can repeat the events of one poll (delivery is
-//! at least once).
+//! The state file holds the ids of the reported sessions with their status (open, ended,
+//! vanished). It is written atomically (a private temporary file renamed over it) after
+//! each poll, once that poll's events are flushed, so a restart never repeats an event it
+//! had delivered; a crash between the two can repeat the events of one poll (delivery is
+//! at least once). A lock beside it keeps a second watcher off the same state.
+//!
+//! A reported session is never forgotten by a poll: an empty or partial list (a fault
+//! of the appliance or of a proxy) cannot make `watch` report everything as new again.
+//! Only `--prune` and `--forget` remove sessions from the state.
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::time::Duration;
 
 use segura_api::{Error as ApiError, SessionFilter};
+use segura_model::SessionId;
 use serde::{Deserialize, Serialize};
 
 use crate::cli::{Format, WatchArgs};
@@ -20,10 +27,25 @@ use crate::feed::{Feed, Flow};
 use crate::output::sessions::{event_sink, EventKind, EventSink};
 use crate::output::OutputOpts;
 use crate::progress::Progress;
+use crate::state_file;
+
+/// An interval shorter than this is allowed, with a warning.
+pub const ADVISED_INTERVAL: Duration = Duration::from_secs(10);
+
+/// What is known of a reported session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    /// Reported open, and listed open at the last complete poll.
+    Open,
+    /// Reported ended.
+    Ended,
+    /// Reported open, then missing from a complete list without an end.
+    Vanished,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Entry {
-    ended: bool,
+    status: Status,
     /// The last poll that saw the session.
     poll: u64,
 }
@@ -33,89 +55,77 @@ struct Entry {
 pub struct WatchState {
     seen: HashMap<u64, Entry>,
     poll: u64,
+    /// Sessions the last poll listed (matching or not).
+    listed: u64,
 }
 
-/// The state file's content.
+/// The state file's content. Version 1 (no `vanished`) is still read; version 2 is
+/// written.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StateFile {
     version: u32,
     open: Vec<u64>,
     ended: Vec<u64>,
+    #[serde(default)]
+    vanished: Vec<u64>,
 }
 
 impl WatchState {
     /// Loads a state file; a missing file is an empty state (a first run).
     pub fn load(path: &Path) -> Result<Self, CliError> {
-        let text = match std::fs::read(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
-            Err(e) => {
-                return Err(CliError::config(
-                    format!("cannot read the state file {}: {e}", path.display()),
-                    "check the path and its permissions",
-                ))
-            }
+        let Some(text) = state_file::read(path)? else {
+            return Ok(Self::default());
         };
         let file: StateFile = serde_json::from_slice(&text)
             .ok()
-            .filter(|f: &StateFile| f.version == 1)
+            .filter(|f: &StateFile| f.version == 2 || (f.version == 1 && f.vanished.is_empty()))
             .ok_or_else(|| {
                 CliError::config(
                     format!("the state file {} is not a watch state file", path.display()),
                     "pass another --state path, or delete this file to start over (every session is then reported again)",
                 )
             })?;
-        let mut seen = HashMap::with_capacity(file.open.len() + file.ended.len());
-        for (ids, ended) in [(file.open, false), (file.ended, true)] {
+        let mut seen =
+            HashMap::with_capacity(file.open.len() + file.ended.len() + file.vanished.len());
+        for (ids, status) in [
+            (file.open, Status::Open),
+            (file.vanished, Status::Vanished),
+            (file.ended, Status::Ended),
+        ] {
             for id in ids {
-                seen.insert(id, Entry { ended, poll: 0 });
+                seen.insert(id, Entry { status, poll: 0 });
             }
         }
-        Ok(Self { seen, poll: 0 })
+        Ok(Self {
+            seen,
+            poll: 0,
+            listed: 0,
+        })
     }
 
-    /// Writes the state atomically: a temporary file beside it, renamed over it.
+    /// Writes the state atomically (see [`state_file::write_atomic`]).
     pub fn save(&self, path: &Path) -> Result<(), CliError> {
-        let mut open = Vec::new();
-        let mut ended = Vec::new();
+        let mut file = StateFile {
+            version: 2,
+            open: Vec::new(),
+            ended: Vec::new(),
+            vanished: Vec::new(),
+        };
         for (id, e) in &self.seen {
-            if e.ended {
-                ended.push(*id);
-            } else {
-                open.push(*id);
+            match e.status {
+                Status::Open => file.open.push(*id),
+                Status::Ended => file.ended.push(*id),
+                Status::Vanished => file.vanished.push(*id),
             }
         }
-        open.sort_unstable();
-        ended.sort_unstable();
-        let body = serde_json::to_vec(&StateFile {
-            version: 1,
-            open,
-            ended,
-        })
-        .map_err(|e| CliError::Local(format!("cannot encode the watch state: {e}")))?;
-        let local = |e: std::io::Error| {
-            CliError::Local(format!(
-                "cannot write the state file {}: {e}",
-                path.display()
-            ))
-        };
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "state".to_owned());
-        let tmp: PathBuf = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-        let write = || -> std::io::Result<()> {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&body)?;
-            f.write_all(b"\n")?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, path)
-        };
-        write().map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            local(e)
-        })
+        file.open.sort_unstable();
+        file.ended.sort_unstable();
+        file.vanished.sort_unstable();
+        let mut body = serde_json::to_vec(&file)
+            .map_err(|e| CliError::Local(format!("cannot encode the watch state: {e}")))?;
+        body.push(b'\n');
+        state_file::write_atomic(path, &body)
     }
 
     /// How many sessions are remembered.
@@ -124,8 +134,29 @@ impl WatchState {
         self.seen.len()
     }
 
-    /// One poll: reports into `sink`; after a complete poll, forgets the sessions the
-    /// list no longer holds (purged by the server).
+    /// Forgets these sessions (`--forget`): if listed again, they are reported as new.
+    pub fn forget(&mut self, ids: &[SessionId]) {
+        for id in ids {
+            self.seen.remove(&id.get());
+        }
+    }
+
+    /// `--prune`: after a complete poll, forgets the sessions it did not list (vanished,
+    /// and ended ones the appliance purged). Returns how many were forgotten, or `None`
+    /// when the list was empty: an empty answer is more likely a fault than a purge of
+    /// everything, so it prunes nothing.
+    pub fn prune(&mut self) -> Option<usize> {
+        if self.listed == 0 {
+            return None;
+        }
+        let before = self.seen.len();
+        let poll = self.poll;
+        self.seen.retain(|_, e| e.poll == poll);
+        Some(before - self.seen.len())
+    }
+
+    /// One poll: reports into `sink`; after a complete poll, reports once each open
+    /// session that the list no longer holds (`vanished`), and keeps it.
     pub fn poll(
         &mut self,
         feed: &mut dyn Feed,
@@ -133,33 +164,40 @@ impl WatchState {
         sink: &mut dyn EventSink,
     ) -> Result<(), CliError> {
         self.poll += 1;
+        self.listed = 0;
         let poll = self.poll;
         let seen = &mut self.seen;
+        let listed = &mut self.listed;
         let result = feed.feed(
             &mut |s| {
                 // Watch flushes every event already.
                 let Some(s) = s else {
                     return Ok(Flow::Continue);
                 };
+                *listed += 1;
                 let id = s.id.get();
                 match seen.get_mut(&id) {
                     Some(entry) => {
                         entry.poll = poll;
-                        if !entry.ended && s.end.is_some() {
-                            entry.ended = true;
-                            sink.event(EventKind::Ended, s).map_err(CliError::output)?;
+                        match entry.status {
+                            Status::Open | Status::Vanished if s.end.is_some() => {
+                                entry.status = Status::Ended;
+                                sink.event(EventKind::Ended, s).map_err(CliError::output)?;
+                            }
+                            // Listed again, still open: followed again, silently.
+                            Status::Vanished => entry.status = Status::Open,
+                            Status::Open | Status::Ended => {}
                         }
                     }
                     // Only sessions that match are reported; once reported, a session is
                     // followed to its end even if it stops matching (--active).
                     None if filter.matches(s) => {
-                        seen.insert(
-                            id,
-                            Entry {
-                                ended: s.end.is_some(),
-                                poll,
-                            },
-                        );
+                        let status = if s.end.is_some() {
+                            Status::Ended
+                        } else {
+                            Status::Open
+                        };
+                        seen.insert(id, Entry { status, poll });
                         sink.event(EventKind::New, s).map_err(CliError::output)?;
                     }
                     None => {}
@@ -168,10 +206,22 @@ impl WatchState {
             },
             &Progress::disabled(),
         );
-        if result.is_ok() {
-            self.seen.retain(|_, e| e.poll == poll);
+        result?;
+        let mut gone: Vec<u64> = self
+            .seen
+            .iter()
+            .filter(|(_, e)| e.status == Status::Open && e.poll != poll)
+            .map(|(id, _)| *id)
+            .collect();
+        gone.sort_unstable();
+        for id in gone {
+            if let Some(e) = self.seen.get_mut(&id) {
+                e.status = Status::Vanished;
+            }
+            sink.vanished(SessionId::new(id))
+                .map_err(CliError::output)?;
         }
-        result
+        Ok(())
     }
 }
 
@@ -204,15 +254,32 @@ pub fn run(
         ));
     }
     let filter = args.filter.to_filter();
+    // Held until the command ends: a second watcher on this state exits 1.
+    let _lock = match &args.state {
+        Some(p) => Some(state_file::lock(p)?),
+        None => None,
+    };
     let mut state = match &args.state {
         Some(p) => WatchState::load(p)?,
         None => WatchState::default(),
     };
+    state.forget(&args.forget);
+    if !args.once && args.interval < ADVISED_INTERVAL {
+        warn(&format!(
+            "warning: --interval {} polls often: listing sessions is slow on a large \
+             appliance; {} or more is advised",
+            humantime::format_duration(args.interval),
+            humantime::format_duration(ADVISED_INTERVAL)
+        ));
+    }
     let mut sink = event_sink(out, opts).map_err(CliError::output)?;
     loop {
         let result = state.poll(feed, &filter, &mut *sink);
         if let Err(CliError::BrokenPipe) = result {
             return Err(CliError::BrokenPipe);
+        }
+        if result.is_ok() && args.prune && state.prune().is_none() {
+            warn("warning: the list was empty: --prune forgot nothing (an empty answer is more likely a fault than a purge of every session)");
         }
         // The events must be out before the state says they were delivered.
         sink.end_poll().map_err(CliError::output)?;
@@ -274,9 +341,11 @@ mod tests {
 
     fn args(state: &Path) -> WatchArgs {
         WatchArgs {
-            interval: std::time::Duration::from_millis(1),
+            interval: std::time::Duration::from_secs(60),
             state: Some(state.to_owned()),
             once: true,
+            prune: false,
+            forget: Vec::new(),
             fields: None,
             filter: FilterArgs::default(),
         }
@@ -315,9 +384,12 @@ mod tests {
             ]
         );
         let saved = std::fs::read_to_string(&path).unwrap();
-        assert_eq!(saved, "{\"version\":1,\"open\":[2],\"ended\":[1]}\n");
+        assert_eq!(
+            saved,
+            "{\"version\":2,\"open\":[2],\"ended\":[1],\"vanished\":[]}\n"
+        );
 
-        // Restarted: nothing new, then 2 ends and 3 appears; 1 was purged.
+        // Restarted: nothing new, then 2 ends and 3 appears; 1 was purged (and is kept).
         let (_, lines) = once(
             &mut Script(vec![session(1, true), session(2, false)], None),
             &a,
@@ -335,11 +407,88 @@ mod tests {
             ]
         );
         let state = WatchState::load(&path).unwrap();
-        assert_eq!(state.len(), 2);
-        assert!(
-            std::fs::read_dir(dir.path()).unwrap().count() == 1,
+        assert_eq!(state.len(), 3);
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["watch.json", "watch.json.lock"],
             "no temporary file left"
         );
+    }
+
+    #[test]
+    fn a_version_1_state_file_still_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("watch.json");
+        std::fs::write(&path, "{\"version\":1,\"open\":[2],\"ended\":[1]}\n").unwrap();
+        let (r, lines) = once(
+            &mut Script(vec![session(1, true), session(2, true)], None),
+            &args(&path),
+        );
+        r.unwrap();
+        assert_eq!(lines, [r#"{"event":"ended","session":{"id":"2"}}"#]);
+    }
+
+    #[test]
+    fn an_empty_poll_forgets_nothing_and_reports_open_sessions_vanished_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("watch.json");
+        let a = args(&path);
+        let full = || {
+            Script(
+                vec![session(1, true), session(2, false), session(3, false)],
+                None,
+            )
+        };
+        let (_, lines) = once(&mut full(), &a);
+        assert_eq!(lines.len(), 3);
+
+        // An empty but complete answer: 2 and 3 vanish, once; 1 had ended already.
+        let (r, lines) = once(&mut Script(vec![], None), &a);
+        r.unwrap();
+        assert_eq!(
+            lines,
+            [
+                r#"{"event":"vanished","session":{"id":"2"}}"#,
+                r#"{"event":"vanished","session":{"id":"3"}}"#
+            ]
+        );
+        let (_, lines) = once(&mut Script(vec![], None), &a);
+        assert!(lines.is_empty(), "{lines:?}");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "{\"version\":2,\"open\":[],\"ended\":[1],\"vanished\":[2,3]}\n"
+        );
+
+        // They come back: nothing is new; 3 comes back ended.
+        let (_, lines) = once(
+            &mut Script(
+                vec![session(1, true), session(2, false), session(3, true)],
+                None,
+            ),
+            &a,
+        );
+        assert_eq!(lines, [r#"{"event":"ended","session":{"id":"3"}}"#]);
+
+        // --prune forgets what a non-empty complete list lacks, never on an empty one.
+        let mut p = a.clone();
+        p.prune = true;
+        let (_, lines) = once(&mut Script(vec![], None), &p);
+        assert_eq!(lines, [r#"{"event":"vanished","session":{"id":"2"}}"#]);
+        assert_eq!(WatchState::load(&path).unwrap().len(), 3);
+        let (_, lines) = once(&mut Script(vec![session(3, true)], None), &p);
+        assert!(lines.is_empty(), "{lines:?}");
+        assert_eq!(WatchState::load(&path).unwrap().len(), 1);
+
+        // --forget: reported as new again.
+        let mut f = a.clone();
+        f.forget = vec![SessionId::new(3)];
+        let (_, lines) = once(&mut Script(vec![session(3, true)], None), &f);
+        assert_eq!(lines, [r#"{"event":"new","session":{"id":"3"}}"#]);
     }
 
     #[test]

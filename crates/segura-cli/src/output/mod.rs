@@ -25,6 +25,8 @@ pub struct OutputOpts {
     pub width: Option<usize>,
     /// Flush after each record (output is a terminal, or `watch`).
     pub flush_each: bool,
+    /// CSV cells exactly as received (`--csv-raw`): no neutralising of formulas.
+    pub csv_raw: bool,
 }
 
 impl OutputOpts {

@@ -2,13 +2,15 @@
 //! and the event lines of `watch`.
 //!
 //! JSON and NDJSON write the canonical wire form of `segura-model` (or its projection on
-//! the chosen fields); CSV writes the same text under the API's key names; only the
+//! the chosen fields); CSV writes the same text under the API's key names, with cells
+//! that a spreadsheet would run as a formula neutralised (unless `--csv-raw`); only the
 //! table rewrites values for people (readable durations, escaped control characters).
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use segura_model::{Field, FieldText, RemoteSession};
+use segura_model::{Field, FieldText, RemoteSession, SessionId};
 
 use super::table::{Align, Cell, Column, Table, Tone};
 use super::{human_duration, sanitize, OutputOpts};
@@ -112,12 +114,26 @@ impl<W: Write> SessionSink for JsonLines<W> {
     }
 }
 
+/// A CSV cell as written: unless `raw`, a value a spreadsheet would run as a formula
+/// (one that starts with `=`, `+`, `-`, `@`, a tab or a carriage return) is led by `'`,
+/// as OWASP advises. Every cell goes through this; the values `segura` computes itself
+/// (ids, counts, seconds, dates, `HH:MM:SS`) never start with one of those characters,
+/// so in effect only text from the appliance changes.
+pub fn csv_cell(value: &str, raw: bool) -> Cow<'_, str> {
+    if !raw && value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{value}"))
+    } else {
+        Cow::Borrowed(value)
+    }
+}
+
 /// CSV with the API's key names as header, optionally led by an `event` column.
 struct CsvSink<W: Write> {
     out: csv::Writer<W>,
     fields: Vec<Field>,
     text: String,
     flush_each: bool,
+    raw: bool,
 }
 
 impl<W: Write> CsvSink<W> {
@@ -133,6 +149,7 @@ impl<W: Write> CsvSink<W> {
             fields,
             text: String::new(),
             flush_each: opts.flush_each,
+            raw: opts.csv_raw,
         };
         if sink.flush_each {
             sink.out.flush()?;
@@ -146,16 +163,38 @@ impl<W: Write> CsvSink<W> {
         }
         for f in &self.fields {
             match session.field(*f) {
-                FieldText::Str(s) => self.out.write_field(s),
+                FieldText::Str(s) => self.out.write_field(&*csv_cell(s, self.raw)),
                 FieldText::Null => self.out.write_field(""),
                 other => {
                     self.text.clear();
                     let _ = write!(self.text, "{other}");
-                    self.out.write_field(&self.text)
+                    self.out.write_field(&*csv_cell(&self.text, self.raw))
                 }
             }
             .map_err(csv_error)?;
         }
+        self.end_record()
+    }
+
+    /// A `vanished` event: the id in the `id` column (if chosen), nothing else known.
+    fn vanished(&mut self, id: SessionId) -> io::Result<()> {
+        self.out
+            .write_field(EventKind::Vanished.as_str())
+            .map_err(csv_error)?;
+        for f in &self.fields {
+            if *f == Field::Id {
+                self.text.clear();
+                let _ = write!(self.text, "{id}");
+                self.out.write_field(&self.text)
+            } else {
+                self.out.write_field("")
+            }
+            .map_err(csv_error)?;
+        }
+        self.end_record()
+    }
+
+    fn end_record(&mut self) -> io::Result<()> {
         self.out
             .write_record(std::iter::empty::<&[u8]>())
             .map_err(csv_error)?;
@@ -333,6 +372,8 @@ pub enum EventKind {
     New,
     /// Reported while open, and now ended.
     Ended,
+    /// Reported while open, and missing from a complete list without an end.
+    Vanished,
 }
 
 impl EventKind {
@@ -341,6 +382,7 @@ impl EventKind {
         match self {
             EventKind::New => "new",
             EventKind::Ended => "ended",
+            EventKind::Vanished => "vanished",
         }
     }
 }
@@ -349,6 +391,8 @@ impl EventKind {
 pub trait EventSink {
     /// Prints one event.
     fn event(&mut self, kind: EventKind, session: &RemoteSession) -> io::Result<()>;
+    /// Prints a `vanished` event: only the id is known (the list no longer holds it).
+    fn vanished(&mut self, id: SessionId) -> io::Result<()>;
     /// The poll is over: prints what is held and flushes.
     fn end_poll(&mut self) -> io::Result<()>;
 }
@@ -393,6 +437,15 @@ impl<W: Write> EventSink for JsonEvents<W> {
         self.out.flush()
     }
 
+    fn vanished(&mut self, id: SessionId) -> io::Result<()> {
+        writeln!(
+            self.out,
+            "{{\"event\":\"{}\",\"session\":{{\"id\":\"{id}\"}}}}",
+            EventKind::Vanished.as_str()
+        )?;
+        self.out.flush()
+    }
+
     fn end_poll(&mut self) -> io::Result<()> {
         self.out.flush()
     }
@@ -401,6 +454,11 @@ impl<W: Write> EventSink for JsonEvents<W> {
 impl<W: Write> EventSink for CsvSink<W> {
     fn event(&mut self, kind: EventKind, session: &RemoteSession) -> io::Result<()> {
         self.record(Some(kind.as_str()), session)?;
+        self.out.flush()
+    }
+
+    fn vanished(&mut self, id: SessionId) -> io::Result<()> {
+        CsvSink::vanished(self, id)?;
         self.out.flush()
     }
 
@@ -420,7 +478,7 @@ impl<W: Write> EventSink for TableEvents<W> {
     fn event(&mut self, kind: EventKind, session: &RemoteSession) -> io::Result<()> {
         let tone = match kind {
             EventKind::New => Tone::Active,
-            EventKind::Ended => Tone::Dim,
+            EventKind::Ended | EventKind::Vanished => Tone::Dim,
         };
         let lead = Cell::toned(kind.as_str(), tone);
         let row = std::iter::once(lead)
@@ -430,6 +488,18 @@ impl<W: Write> EventSink for TableEvents<W> {
                     .iter()
                     .map(|f| session_cell(session, *f)),
             )
+            .collect();
+        self.rows.push(row);
+        Ok(())
+    }
+
+    fn vanished(&mut self, id: SessionId) -> io::Result<()> {
+        let lead = Cell::toned(EventKind::Vanished.as_str(), Tone::Dim);
+        let row = std::iter::once(lead)
+            .chain(self.opts.table_fields().iter().map(|f| match f {
+                Field::Id => Cell::plain(id.to_string()),
+                _ => Cell::toned("-", Tone::Dim),
+            }))
             .collect();
         self.rows.push(row);
         Ok(())
@@ -547,6 +617,32 @@ mod tests {
         let mut r = csv::Reader::from_reader(out.as_bytes());
         let rec = r.records().next().unwrap().unwrap();
         assert_eq!(&rec[1], "jane \"jd\", doe");
+    }
+
+    #[test]
+    fn csv_cells_that_start_a_formula_are_neutralised() {
+        for lead in ["=", "+", "-", "@", "\t", "\r"] {
+            let v = format!("{lead}1+1");
+            assert_eq!(csv_cell(&v, false), format!("'{v}"));
+            assert_eq!(csv_cell(&v, true), v);
+        }
+        for v in [
+            "",
+            "a=b",
+            "1-2",
+            " =x",
+            "'quoted",
+            "2024-05-06 16:07:59",
+            "00:02:52",
+        ] {
+            assert!(
+                matches!(csv_cell(v, false), Cow::Borrowed(b) if b == v),
+                "{v:?}"
+            );
+        }
+        let s = sample(3, "=HYPERLINK(\"http://x\")", false);
+        let out = run(Format::Csv, Some(vec![Field::Id, Field::User]), &[s], false);
+        assert_eq!(out, "id,user\n3,\"'=HYPERLINK(\"\"http://x\"\")\"\n");
     }
 
     #[test]
