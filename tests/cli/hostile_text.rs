@@ -188,8 +188,11 @@ fn a_url_with_control_characters_is_escaped_in_the_plain_http_warning() {
     // 127.1 is loopback, but not spelled as such: the warning is printed.
     let port = a.server.addr().port();
     let mut cmd = a.cmd();
-    cmd.env("SEGURA_URL", format!("http://127.1:{port}/\u{1b}]0;pwned\u{7}"))
-        .args(["sessions", "list", "-o", "ndjson", "--retries", "0"]);
+    cmd.env(
+        "SEGURA_URL",
+        format!("http://127.1:{port}/\u{1b}]0;pwned\u{7}"),
+    )
+    .args(["sessions", "list", "-o", "ndjson", "--retries", "0"]);
     let o = a.run_cmd(cmd);
     o.code(0);
     let warning = o
@@ -231,7 +234,11 @@ fn a_token_endpoint_quoting_the_form_never_shows_the_secret() {
             "{}",
             o.stderr
         );
-        assert!(o.stderr.contains("grant_type=client_credentials"), "{}", o.stderr);
+        assert!(
+            o.stderr.contains("grant_type=client_credentials"),
+            "{}",
+            o.stderr
+        );
     }
 }
 
@@ -288,8 +295,11 @@ fn config_show_redacts_the_password_of_the_url() {
     a.secret(password);
     for format in ["table", "json", "csv"] {
         let mut cmd = a.cmd();
-        cmd.env("SEGURA_URL", format!("https://operator:{password}@pam.example"))
-            .args(["config", "show", "-o", format]);
+        cmd.env(
+            "SEGURA_URL",
+            format!("https://operator:{password}@pam.example"),
+        )
+        .args(["config", "show", "-o", format]);
         let o = a.run_cmd(cmd);
         o.code(0);
         assert!(
@@ -300,10 +310,17 @@ fn config_show_redacts_the_password_of_the_url() {
     }
     // The client refuses such a URL, and no diagnostic on the way shows the password.
     let mut cmd = a.cmd();
-    cmd.env("SEGURA_URL", format!("http://operator:{password}@pam.example"))
-        .args(["sessions", "list", "-vv"]);
+    cmd.env(
+        "SEGURA_URL",
+        format!("http://operator:{password}@pam.example"),
+    )
+    .args(["sessions", "list", "-vv"]);
     let o = run_bounded(cmd, std::time::Duration::from_secs(60));
     assert_clean(&o, &a.secrets);
     o.code(3);
-    assert!(o.stderr.contains("must not contain credentials"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("must not contain credentials"),
+        "{}",
+        o.stderr
+    );
 }

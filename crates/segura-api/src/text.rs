@@ -226,7 +226,10 @@ impl Redactor {
         let forms = self.read();
         let mut ranges: Vec<(usize, usize)> = Vec::new();
         for form in forms.iter() {
-            ranges.extend(text.match_indices(form.as_str()).map(|(at, m)| (at, at + m.len())));
+            ranges.extend(
+                text.match_indices(form.as_str())
+                    .map(|(at, m)| (at, at + m.len())),
+            );
         }
         if ranges.is_empty() {
             return Cow::Borrowed(text);
@@ -267,11 +270,17 @@ mod tests {
     fn controls_bidi_and_separators_are_escaped() {
         assert!(matches!(sanitize("José 東京"), Cow::Borrowed("José 東京")));
         assert_eq!(sanitize("line1\nline2"), "line1\\nline2");
-        assert_eq!(sanitize("\rerror: all good\x1b[K"), "\\rerror: all good\\u{1b}[K");
+        assert_eq!(
+            sanitize("\rerror: all good\x1b[K"),
+            "\\rerror: all good\\u{1b}[K"
+        );
         assert_eq!(sanitize("\x1b]0;pwned\x07"), "\\u{1b}]0;pwned\\u{7}");
         assert_eq!(sanitize("a\u{9b}b\u{7f}"), "a\\u{9b}b\\u{7f}");
         assert_eq!(sanitize("x\u{202e}y\u{2067}z"), "x\\u{202e}y\\u{2067}z");
-        assert_eq!(sanitize("\u{200f}\u{61c}\u{2028}"), "\\u{200f}\\u{61c}\\u{2028}");
+        assert_eq!(
+            sanitize("\u{200f}\u{61c}\u{2028}"),
+            "\\u{200f}\\u{61c}\\u{2028}"
+        );
         assert_eq!(sanitize("tab\there"), "tab\\there");
     }
 
@@ -337,7 +346,10 @@ mod tests {
             None,
         );
         let text = r.scrub(e).to_string();
-        assert!(!text.contains("tok-123456") && text.contains("Bearer [redacted]"), "{text}");
+        assert!(
+            !text.contains("tok-123456") && text.contains("Bearer [redacted]"),
+            "{text}"
+        );
         assert!(!text.contains('\u{1b}'), "{text}");
     }
 }

@@ -813,7 +813,9 @@ pub fn url_password(url: &str) -> Option<&str> {
 /// `url` with its password replaced by `[redacted]`: `https://user:[redacted]@host`.
 pub fn redact_url_password(url: &str) -> String {
     match url_password_range(url) {
-        Some(r) if !r.is_empty() => format!("{}{}{}", &url[..r.start], Secret::REDACTED, &url[r.end..]),
+        Some(r) if !r.is_empty() => {
+            format!("{}{}{}", &url[..r.start], Secret::REDACTED, &url[r.end..])
+        }
         _ => url.to_owned(),
     }
 }
@@ -830,8 +832,14 @@ mod tests {
             "https://user:[redacted]@host/x"
         );
         assert_eq!(url_password("https://u:p%40ss@h:8443"), Some("p%40ss"));
-        assert_eq!(redact_url_password("https://user@host"), "https://user@host");
-        assert_eq!(redact_url_password("https://host/a:b@c"), "https://host/a:b@c");
+        assert_eq!(
+            redact_url_password("https://user@host"),
+            "https://user@host"
+        );
+        assert_eq!(
+            redact_url_password("https://host/a:b@c"),
+            "https://host/a:b@c"
+        );
         assert_eq!(url_password("https://u:@h"), None);
         assert_eq!(
             redact_url_password("http://a:b:c@d@host"),

@@ -134,8 +134,7 @@ mod tests {
         secrets().add("diag-test-secret");
         let out = scrub_lines("error: \rerror: all good\u{1b}[K diag-test-secret\nnext");
         assert_eq!(
-            out,
-            "error: \\rerror: all good\\u{1b}[K [redacted]\nnext",
+            out, "error: \\rerror: all good\\u{1b}[K [redacted]\nnext",
             "{out}"
         );
         assert_eq!(clean("a\nb\u{202e}"), "a\\nb\\u{202e}");

@@ -135,7 +135,10 @@ pub fn sanitize(data: &[u8]) {
         !out.chars().any(segura_api::text::needs_escape),
         "{text:?} -> {out:?}"
     );
-    let dangerous = text.chars().filter(|c| segura_api::text::needs_escape(*c)).count();
+    let dangerous = text
+        .chars()
+        .filter(|c| segura_api::text::needs_escape(*c))
+        .count();
     if dangerous == 0 {
         assert_eq!(out, text, "text without a control character changed");
     }

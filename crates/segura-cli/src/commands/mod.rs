@@ -134,7 +134,11 @@ fn percent_decode(s: &str) -> Result<String, std::string::FromUtf8Error> {
     let mut i = 0;
     while i < b.len() {
         let hex = |c: u8| char::from(c).to_digit(16);
-        match (b[i], b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
             (b'%', Some(h), Some(l)) => {
                 out.push((h * 16 + l) as u8);
                 i += 3;
