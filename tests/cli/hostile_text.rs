@@ -324,3 +324,13 @@ fn config_show_redacts_the_password_of_the_url() {
         o.stderr
     );
 }
+
+#[test]
+fn an_argument_quoted_in_a_usage_error_is_escaped() {
+    let a = Attack::new(|_: &Request| Reply::json(500, ""));
+    let o = a.run(&["sessions", "get", "\u{1b}]0;pwned\u{7}"]);
+    o.code(2);
+    assert!(o.stderr.contains("\\u{1b}]0;pwned\\u{7}"), "{}", o.stderr);
+    assert!(o.stderr.starts_with("error: "), "{}", o.stderr);
+    assert_eq!(a.server.requests().len(), 0);
+}

@@ -337,6 +337,46 @@ mod tests {
     }
 
     #[test]
+    fn server_text_is_sanitised_when_the_error_is_built() {
+        // JSON escapes, decoded by the parser into the raw characters.
+        let attack = r"refused\r\u001b]0;pwned\u0007\u009b2J\u202e";
+        let bodies: [(u16, String); 5] = [
+            (
+                400,
+                format!(
+                    r#"{{"code":400,"response":{{"status":400,"message":"{attack}","error":true}}}}"#
+                ),
+            ),
+            (
+                200,
+                format!(
+                    r#"{{"code":500,"response":{{"status":500,"message":"{attack}","error":true}}}}"#
+                ),
+            ),
+            (502, format!(r#"{{"message":"{attack}"}}"#)),
+            (
+                401,
+                format!(r#"{{"error":"invalid_client","error_description":"{attack}"}}"#),
+            ),
+            (
+                502,
+                "<html><title>refused\r\u{1b}]0;pwned\u{7}\u{9b}2J\u{202e}</title></html>"
+                    .to_owned(),
+            ),
+        ];
+        for (status, body) in bodies {
+            let text = crate::classify_response(status, body.as_bytes(), None).to_string();
+            assert!(!text.chars().any(needs_escape), "{body}: {text:?}");
+            assert!(
+                text.contains("refused\\r\\u{1b}]0;pwned\\u{7}\\u{9b}2J\\u{202e}"),
+                "{body}: {text}"
+            );
+        }
+        let plain = crate::classify_response(418, "teapot\u{1b}[2J".as_bytes(), None);
+        assert!(plain.to_string().ends_with("teapot\\u{1b}[2J"), "{plain}");
+    }
+
+    #[test]
     fn errors_are_scrubbed() {
         let r = Redactor::new();
         r.add("tok-123456");
