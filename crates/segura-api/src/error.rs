@@ -10,6 +10,8 @@ use std::fmt;
 
 use segura_model::{ApiException, Envelope};
 
+use crate::text::sanitize;
+
 /// Which part of a connection attempt failed before the request reached the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -246,6 +248,80 @@ impl Error {
         }
     }
 
+    /// The error with each message (the server's text, the transport's detail) passed
+    /// through `f`; what the client wrote itself (paths, counts, kinds) is kept.
+    pub fn map_messages(self, f: impl Fn(&str) -> String) -> Error {
+        match self {
+            Error::Config { message } => Error::Config {
+                message: f(&message),
+            },
+            Error::Connect { kind, message } => Error::Connect {
+                kind,
+                message: f(&message),
+            },
+            Error::Timeout { kind, message } => Error::Timeout {
+                kind,
+                message: f(&message),
+            },
+            Error::Auth {
+                kind,
+                status,
+                message,
+            } => Error::Auth {
+                kind,
+                status,
+                message: f(&message),
+            },
+            Error::NotFound {
+                status,
+                code,
+                message,
+            } => Error::NotFound {
+                status,
+                code,
+                message: f(&message),
+            },
+            Error::Server {
+                status,
+                message,
+                retry_after,
+            } => Error::Server {
+                status,
+                message: f(&message),
+                retry_after,
+            },
+            Error::Api {
+                status,
+                code,
+                message,
+            } => Error::Api {
+                status,
+                code,
+                message: f(&message),
+            },
+            Error::InvalidResponse {
+                message,
+                offset,
+                path,
+                sessions_before,
+                truncated,
+            } => Error::InvalidResponse {
+                message: f(&message),
+                offset,
+                path,
+                sessions_before,
+                truncated,
+            },
+            Error::Input {
+                source_name,
+                message,
+            } => Error::Input {
+                source_name,
+                message: f(&message),
+            },
+        }
+    }
+
     /// The likely cause and what to do, after the API's documented error table.
     pub fn hint(&self) -> Hint {
         let h = |cause, action| Hint { cause, action };
@@ -338,15 +414,16 @@ impl Error {
     }
 }
 
-/// Shortens a message for display: first line, at most 300 characters.
+/// Shortens a message for display: first line, at most 300 characters, sanitised
+/// ([`crate::text::sanitize`]): it is the server's text, bound for a terminal or a log.
 fn clip(s: &str) -> String {
     let line = s.trim().lines().next().unwrap_or("").trim();
     if line.chars().count() > 300 {
         let mut t: String = line.chars().take(300).collect();
         t.push('…');
-        t
+        sanitize(&t).into_owned()
     } else {
-        line.to_owned()
+        sanitize(line).into_owned()
     }
 }
 
@@ -432,6 +509,9 @@ fn contains(haystack: &str, needle: &str) -> bool {
 }
 
 /// Classifies an error response by HTTP status, envelope fields and message text.
+///
+/// The server's text in the error's message is sanitised: control characters and
+/// bidirectional overrides appear escaped ([`crate::text::sanitize`]).
 ///
 /// `status` is the HTTP status; `body` whatever came with it (envelope, gateway or OAuth
 /// JSON, HTML, empty). Also used for an error envelope inside an HTTP 200, where the

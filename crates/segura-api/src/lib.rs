@@ -10,6 +10,8 @@
 //!   sessions one at a time, in memory bounded by the largest session; [`SessionStream`]
 //!   and [`ReaderSource`] run it over a transport's byte stream or a file.
 //! * [`SessionFilter`]: client-side filters, applied while streaming.
+//! * [`text`]: [`sanitize`] for outside text bound for a terminal or a log, and
+//!   [`Redactor`] to scrub the client's own secrets out of any text.
 //!
 //! Architecture invariant: no HTTP client, no server, no terminal. This crate must never
 //! depend on reqwest, hyper or clap; transports plug in through [`SessionStream::new`].
@@ -22,6 +24,7 @@ mod error;
 pub mod filter;
 mod memory;
 mod stream;
+pub mod text;
 
 #[cfg(any(test, feature = "mock"))]
 pub use api::MockSessionApi;
@@ -31,6 +34,7 @@ pub use error::{classify_response, AuthFailure, ConnectFailure, Error, Hint, Sta
 pub use filter::{parse_human_duration, parse_time_bound, BoundKind, SessionFilter};
 pub use memory::InMemoryApi;
 pub use stream::{ByteStream, Next, ReaderSource, SessionStream};
+pub use text::{sanitize, Redactor};
 
 /// The wire types, re-exported so users need one dependency.
 pub use segura_model as model;

@@ -15,6 +15,7 @@ use segura_model::RemoteSession;
 
 use crate::decoder::{DecoderConfig, ListDecoder, Step};
 use crate::error::Error;
+use crate::text::Redactor;
 
 /// What a driver of the decoder found: a session, or that it is about to wait for input.
 #[derive(Debug)]
@@ -44,6 +45,7 @@ pub struct SessionStream {
     body_done: bool,
     finished: bool,
     idle_reported: bool,
+    redactor: Option<Redactor>,
 }
 
 impl fmt::Debug for SessionStream {
@@ -71,6 +73,21 @@ impl SessionStream {
             body_done: false,
             finished: false,
             idle_reported: false,
+            redactor: None,
+        }
+    }
+
+    /// Scrubs the client's secrets out of the errors this stream yields (an error
+    /// envelope that quotes the request, say).
+    pub fn redacting(mut self, redactor: Redactor) -> Self {
+        self.redactor = Some(redactor);
+        self
+    }
+
+    fn scrub(&self, error: Error) -> Error {
+        match &self.redactor {
+            Some(r) => r.scrub(error),
+            None => error,
         }
     }
 
@@ -123,7 +140,7 @@ impl SessionStream {
                 }
                 Err(e) => {
                     self.finished = true;
-                    return Poll::Ready(Some(Err(e)));
+                    return Poll::Ready(Some(Err(self.scrub(e))));
                 }
                 Ok(Step::NeedInput) if self.body_done => {
                     // The decoder was told the body ended; it cannot need more.
@@ -143,7 +160,7 @@ impl SessionStream {
                     }
                     Poll::Ready(Some(Err(e))) => {
                         self.finished = true;
-                        return Poll::Ready(Some(Err(e)));
+                        return Poll::Ready(Some(Err(self.scrub(e))));
                     }
                     Poll::Ready(None) => {
                         self.body_done = true;

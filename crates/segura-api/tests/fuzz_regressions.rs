@@ -47,3 +47,8 @@ fn datetime_seeds_and_reproducers() {
 fn duration_seeds_and_reproducers() {
     run("duration", fuzz_checks::duration, 5);
 }
+
+#[test]
+fn sanitize_seeds_and_reproducers() {
+    run("sanitize", fuzz_checks::sanitize, 12);
+}

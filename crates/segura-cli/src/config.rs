@@ -732,7 +732,10 @@ impl Resolved {
             Some((v, o)) => (v, o.to_string()),
             None => ("-".to_owned(), "not set".to_owned()),
         };
-        let (v, o) = opt(self.url.as_ref().map(|u| (u.value.clone(), &u.origin)));
+        let (v, o) = opt(self
+            .url
+            .as_ref()
+            .map(|u| (redact_url_password(&u.value), &u.origin)));
         push("url", v, o);
         let (v, o) = match &self.method {
             Some(m) => (m.value.to_string(), m.origin.to_string()),
@@ -804,10 +807,61 @@ impl Resolved {
     }
 }
 
+/// The byte range of the password in `url` (`scheme://user:PASSWORD@host/...`).
+fn url_password_range(url: &str) -> Option<std::ops::Range<usize>> {
+    let start = url.find("://")? + 3;
+    let authority_len = url[start..]
+        .find(['/', '?', '#'])
+        .unwrap_or(url.len() - start);
+    let authority = &url[start..start + authority_len];
+    let userinfo = &authority[..authority.rfind('@')?];
+    let colon = userinfo.find(':')?;
+    Some(start + colon + 1..start + userinfo.len())
+}
+
+/// The password of `url`, if it holds one.
+pub fn url_password(url: &str) -> Option<&str> {
+    url_password_range(url)
+        .map(|r| &url[r])
+        .filter(|p| !p.is_empty())
+}
+
+/// `url` with its password replaced by `[redacted]`: `https://user:[redacted]@host`.
+pub fn redact_url_password(url: &str) -> String {
+    match url_password_range(url) {
+        Some(r) if !r.is_empty() => {
+            format!("{}{}{}", &url[..r.start], Secret::REDACTED, &url[r.end..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    #[test]
+    fn a_password_in_the_url_is_redacted() {
+        assert_eq!(
+            redact_url_password("https://user:pw@host/x"),
+            "https://user:[redacted]@host/x"
+        );
+        assert_eq!(url_password("https://u:p%40ss@h:8443"), Some("p%40ss"));
+        assert_eq!(
+            redact_url_password("https://user@host"),
+            "https://user@host"
+        );
+        assert_eq!(
+            redact_url_password("https://host/a:b@c"),
+            "https://host/a:b@c"
+        );
+        assert_eq!(url_password("https://u:@h"), None);
+        assert_eq!(
+            redact_url_password("http://a:b:c@d@host"),
+            "http://a:[redacted]@host"
+        );
+    }
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let map: HashMap<String, String> = pairs

@@ -7,6 +7,8 @@ use std::io;
 use segura_api::model::ApiException;
 use segura_api::Error as ApiError;
 
+use crate::diag::clean;
+
 /// Exit code: success.
 pub const OK: u8 = 0;
 /// Exit code: not completed for a local reason (declined, output or state file).
@@ -83,21 +85,23 @@ impl CliError {
     }
 
     /// The lines printed on stderr, each ending with a newline; empty for a broken pipe.
+    /// Every message and hint is outside text (the server's, a file's, the user's) and
+    /// goes through [`clean`]: one line each, no control character, no known secret.
     pub fn report(&self) -> String {
         let mut out = String::new();
         match self {
             CliError::BrokenPipe => {}
             CliError::Usage(m) => {
-                let _ = writeln!(out, "error: {m}");
+                let _ = writeln!(out, "error: {}", clean(m));
             }
             CliError::Config { message, hint } => {
-                let _ = writeln!(out, "error: {message}");
+                let _ = writeln!(out, "error: {}", clean(message));
                 if let Some(h) = hint {
-                    let _ = writeln!(out, "  hint: {h}");
+                    let _ = writeln!(out, "  hint: {}", clean(h));
                 }
             }
             CliError::Api { error, progressed } => {
-                let _ = writeln!(out, "error: {error}");
+                let _ = writeln!(out, "error: {}", clean(&error.to_string()));
                 if let Some(p) = progressed {
                     let _ = writeln!(
                         out,
@@ -112,10 +116,10 @@ impl CliError {
                 let _ = writeln!(out, "  hint: {}", h.action);
             }
             CliError::Declined(m) => {
-                let _ = writeln!(out, "{m}");
+                let _ = writeln!(out, "{}", clean(m));
             }
             CliError::Local(m) => {
-                let _ = writeln!(out, "error: {m}");
+                let _ = writeln!(out, "error: {}", clean(m));
             }
         }
         out

@@ -13,6 +13,7 @@
 mod cli;
 mod commands;
 mod config;
+mod diag;
 mod exit;
 mod feed;
 mod output;
@@ -20,7 +21,6 @@ mod progress;
 mod state_file;
 mod stats;
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -28,8 +28,9 @@ use clap::Parser;
 use crate::cli::{Cli, GlobalArgs};
 
 /// Debug logs on stderr for -v (our crates only: the HTTP stack's own traces could
-/// show headers, and so credentials).
-fn init_tracing(global: &GlobalArgs, color: bool) {
+/// show headers, and so credentials). Each event is scrubbed by [`diag::LogWriter`]
+/// (no secret, no control character); so it carries no colours either.
+fn init_tracing(global: &GlobalArgs) {
     if global.verbose == 0 {
         return;
     }
@@ -43,8 +44,8 @@ fn init_tracing(global: &GlobalArgs, color: bool) {
     ));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(color)
+        .with_writer(diag::LogWriter)
+        .with_ansi(false)
         .try_init();
 }
 
@@ -52,20 +53,21 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            // --help and --version land here too, with exit code 0.
-            let _ = e.print();
+            // --help and --version land here too, with exit code 0, for stdout.
+            if e.use_stderr() {
+                // The arguments are quoted back: outside text like any other.
+                diag::emit(&e.render().to_string());
+            } else {
+                let _ = e.print();
+            }
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(exit::USAGE));
         }
     };
-    let ctx = commands::Ctx::new(cli.global.clone());
-    init_tracing(&cli.global, ctx.stderr_color());
+    init_tracing(&cli.global);
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let report = e.report();
-            if !report.is_empty() {
-                let _ = std::io::stderr().write_all(report.as_bytes());
-            }
+            diag::emit(&e.report());
             ExitCode::from(e.exit_code())
         }
     }

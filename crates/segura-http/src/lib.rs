@@ -60,7 +60,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures_util::StreamExt;
 use reqwest::Method;
-use segura_api::{Error, ListDecoder, SessionApi, SessionStream};
+use segura_api::{Error, ListDecoder, Redactor, SessionApi, SessionStream};
 use segura_model::{ApiException, DropResponse, RemoteSession, SessionHash, SessionId};
 
 use crate::body::{BodyStream, RawBody};
@@ -111,6 +111,8 @@ impl HttpClient {
             }
         }
         let auth = Authenticator::new(&config.auth, &endpoints, config.token_refresh_margin)?;
+        let redactor = Redactor::new();
+        secret::register(&config.auth, &redactor);
         let http = build_http(&config)?;
         if endpoints.is_plain_http() {
             tracing::warn!(
@@ -129,6 +131,7 @@ impl HttpClient {
                 http,
                 endpoints,
                 auth,
+                redactor,
             }),
         })
     }
@@ -136,6 +139,13 @@ impl HttpClient {
     /// The configuration this client was built with.
     pub fn config(&self) -> &ClientConfig {
         &self.inner.config
+    }
+
+    /// The client's secrets (credentials, and every access token once issued), as
+    /// scrubbed out of the errors it returns. Clones share the set: a caller that prints
+    /// or logs text of its own can scrub it with the same secrets.
+    pub fn redactor(&self) -> &Redactor {
+        &self.inner.redactor
     }
 
     /// The normalised base URL requests are sent under (always ending with `/`).
@@ -208,7 +218,7 @@ impl SessionApi for HttpClient {
         let call = self.inner.call(Target::List, Method::GET, url);
         let response = self.inner.send(&call).await?;
         let body = self.body(&call, response);
-        Ok(SessionStream::new(Box::pin(body)))
+        Ok(SessionStream::new(Box::pin(body)).redacting(self.inner.redactor.clone()))
     }
 
     async fn get_session(&self, id: SessionId) -> Result<RemoteSession, Error> {
@@ -216,7 +226,8 @@ impl SessionApi for HttpClient {
         let call = self.inner.call(Target::Get, Method::GET, url);
         let response = self.inner.send(&call).await?;
         let body = self.body(&call, response);
-        let mut sessions = SessionStream::with_decoder(Box::pin(body), ListDecoder::for_get());
+        let mut sessions = SessionStream::with_decoder(Box::pin(body), ListDecoder::for_get())
+            .redacting(self.inner.redactor.clone());
         // Read to the end: an error envelope may come after the session.
         let mut first = None;
         while let Some(session) = sessions.next().await {
@@ -258,7 +269,7 @@ impl SessionApi for HttpClient {
                 });
             }
         };
-        parse_drop(status, &body)
+        parse_drop(status, &body).map_err(|e| self.inner.redactor.scrub(e))
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use reqwest::header::{self, HeaderValue};
 use reqwest::{Method, Response, StatusCode};
-use segura_api::{classify_response, AuthFailure, ConnectFailure, Error, TimeoutKind};
+use segura_api::{classify_response, AuthFailure, ConnectFailure, Error, Redactor, TimeoutKind};
 use tokio::time::Instant;
 use url::Url;
 
@@ -153,6 +153,8 @@ pub(crate) struct Inner {
     pub(crate) http: reqwest::Client,
     pub(crate) endpoints: Endpoints,
     pub(crate) auth: Authenticator,
+    /// The client's secrets, scrubbed out of every error built from the server's text.
+    pub(crate) redactor: Redactor,
 }
 
 /// The `Authorization` of one attempt, and the token generation it carries.
@@ -374,7 +376,9 @@ impl Inner {
                     error_chain(&e)
                 ))
             })?;
-            parse_token(status, &body)
+            let fetched = parse_token(status, &body).map_err(|e| self.redactor.scrub(e))?;
+            self.redactor.add(fetched.access_token.expose());
+            Ok(fetched)
         })
     }
 
@@ -393,7 +397,7 @@ impl Inner {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("an unnamed location")
                 .to_owned();
-            return Error::Api {
+            return self.redactor.scrub(Error::Api {
                 status: Some(status),
                 code: None,
                 message: format!(
@@ -402,7 +406,7 @@ impl Inner {
                      as the server URL",
                     call.url.path()
                 ),
-            };
+            });
         }
         let body = match within(call, read_capped(response, ERROR_BODY_CAP)).await {
             Ok(Ok(body)) => body,
@@ -413,7 +417,7 @@ impl Inner {
             Err(e) => return e,
         };
         let error = classify_response(status, &body, retry_after);
-        self.in_context(call, status, error)
+        self.redactor.scrub(self.in_context(call, status, error))
     }
 
     /// What a 401 means depends on who was refused: the client's credentials at the token

@@ -93,3 +93,82 @@ pub fn duration(data: &[u8]) {
         assert_eq!(text.parse::<SessionDuration>(), Ok(d), "{s:?} -> {text}");
     }
 }
+
+/// Undoes [`segura_api::sanitize`] on text that held no backslash.
+fn unescape(s: &str) -> Option<String> {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next()? {
+            'n' => out.push('\n'),
+            'r' => out.push('\r'),
+            't' => out.push('\t'),
+            'u' => {
+                if chars.next()? != '{' {
+                    return None;
+                }
+                let hex: String = chars.by_ref().take_while(|c| *c != '}').collect();
+                out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+/// The sanitiser and the redactor never panic; the sanitiser's output holds no
+/// character that must be escaped, leaves text without one unchanged, and (on text
+/// without a backslash) can be undone, so two different inputs never look alike; a
+/// registered secret never survives redaction. The first byte picks the secret: that
+/// many characters from the start of the text.
+pub fn sanitize(data: &[u8]) {
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let text = String::from_utf8_lossy(rest);
+    let out = segura_api::sanitize(&text);
+    assert!(
+        !out.chars().any(segura_api::text::needs_escape),
+        "{text:?} -> {out:?}"
+    );
+    let dangerous = text
+        .chars()
+        .filter(|c| segura_api::text::needs_escape(*c))
+        .count();
+    if dangerous == 0 {
+        assert_eq!(out, text, "text without a control character changed");
+    }
+    if !text.contains('\\') {
+        assert_eq!(
+            unescape(&out).as_deref(),
+            Some(&*text),
+            "{text:?} -> {out:?} cannot be undone"
+        );
+        assert_eq!(out.matches('\\').count(), dangerous, "{text:?} -> {out:?}");
+    }
+    // Idempotent: sanitised text is safe already.
+    assert_eq!(segura_api::sanitize(&out), out);
+
+    let secret: String = text.chars().take(usize::from(pick % 24)).collect();
+    let r = segura_api::Redactor::new();
+    r.add(&secret);
+    r.add_basic("id", &secret);
+    let redacted = r.redact(&text);
+    let registered = secret.len() >= segura_api::Redactor::MIN_LEN && secret == secret.trim();
+    if registered
+        && !secret.contains(['[', ']'])
+        && !segura_api::Redactor::MARK.contains(secret.as_str())
+    {
+        assert!(
+            !redacted.contains(secret.as_str()),
+            "{secret:?} survives in {redacted:?}"
+        );
+        assert!(redacted.contains(segura_api::Redactor::MARK));
+    }
+    let cleaned = r.clean(&text);
+    assert!(!cleaned.chars().any(segura_api::text::needs_escape));
+}

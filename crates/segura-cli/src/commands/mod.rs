@@ -18,6 +18,7 @@ use segura_model::Field;
 
 use crate::cli::{Cli, Command, ConfigCommand, GlobalArgs, SessionsCommand, Shell};
 use crate::config::{process_env, resolve};
+use crate::diag;
 use crate::exit::CliError;
 use crate::feed::{runtime, ApiFeed, Feed, InputFeed};
 use crate::output::OutputOpts;
@@ -54,11 +55,6 @@ impl Ctx {
         }
     }
 
-    /// Colours on standard error (logs).
-    pub fn stderr_color(&self) -> bool {
-        self.stderr_tty && colour_allowed(&self.global)
-    }
-
     /// How to print to standard output.
     pub fn output_opts(&self, fields: Option<Vec<Field>>) -> OutputOpts {
         let width = if self.stdout_tty {
@@ -84,16 +80,15 @@ impl Ctx {
         Progress::start(self.stderr_tty && !self.global.quiet && self.global.verbose == 0)
     }
 
-    fn note(&self, text: &str) {
-        if !self.global.quiet {
-            eprintln!("{text}");
-        }
-    }
-
-    /// The HTTPS client for the effective configuration.
+    /// The HTTPS client for the effective configuration. Its secrets (and a password
+    /// in the URL, which the client refuses) are scrubbed from every diagnostic.
     pub fn connect(&self) -> Result<HttpClient, CliError> {
         let resolved = resolve(&self.global, &process_env)?;
+        if let Some(url) = &resolved.url {
+            register_url_password(&url.value);
+        }
         let config = resolved.client_config()?;
+        register_secrets(&config.auth);
         tracing::debug!(
             url = %config.base_url,
             url_from = %resolved.url.as_ref().map(|u| u.origin.to_string()).unwrap_or_default(),
@@ -103,20 +98,82 @@ impl Ctx {
         );
         if config.danger_accept_invalid_certs {
             // Always, even with -q: this must never go unnoticed.
-            eprintln!(
-                "warning: TLS certificate verification is off (--insecure): anyone on the \
-                 network path can read the credentials and the sessions"
+            diag::warn(
+                "TLS certificate verification is off (--insecure): anyone on the \
+                 network path can read the credentials and the sessions",
             );
         }
         if let Some(host) = plain_http_host(&config.base_url) {
-            if !is_loopback(host) {
-                self.note(&format!(
-                    "warning: {} uses plain http: credentials and sessions travel unencrypted",
+            if !is_loopback(host) && !self.global.quiet {
+                diag::warn(&format!(
+                    "{} uses plain http: credentials and sessions travel unencrypted",
                     config.base_url
                 ));
             }
         }
-        Ok(HttpClient::new(config)?)
+        let client = HttpClient::new(config)?;
+        diag::scrub_with(client.redactor().clone());
+        Ok(client)
+    }
+}
+
+/// Scrubs the password of `url` (`https://user:pw@host`), as typed and decoded.
+fn register_url_password(url: &str) {
+    if let Some(pw) = crate::config::url_password(url) {
+        let secrets = diag::secrets();
+        secrets.add(pw);
+        if let Ok(decoded) = percent_decode(pw) {
+            secrets.add(&decoded);
+        }
+    }
+}
+
+/// `%XX` sequences decoded; an error when the result is not UTF-8.
+fn percent_decode(s: &str) -> Result<String, std::string::FromUtf8Error> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| char::from(c).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out)
+}
+
+/// Scrubs the secrets of `auth` from the diagnostics.
+fn register_secrets(auth: &segura_http::Auth) {
+    use segura_http::{Auth, ClientAuthMethod};
+    let secrets = diag::secrets();
+    match auth {
+        Auth::OAuth2 {
+            client_id,
+            client_secret,
+            method: ClientAuthMethod::Basic,
+        } => secrets.add_basic(client_id, client_secret.expose()),
+        Auth::OAuth2 { client_secret, .. } => secrets.add(client_secret.expose()),
+        Auth::OAuth1 {
+            consumer_secret,
+            token_secret,
+            ..
+        } => {
+            secrets.add(consumer_secret.expose());
+            secrets.add(token_secret.expose());
+        }
+        Auth::Bearer(token) => secrets.add(token.expose()),
+        _ => {}
     }
 }
 
@@ -184,7 +241,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let quiet = ctx.global.quiet;
             let mut warn = |text: &str| {
                 if !quiet {
-                    eprintln!("{text}");
+                    // The note is built from an error report: already cleaned.
+                    diag::note(text);
                 }
             };
             with_feed(&ctx, args.filter.input.as_deref(), |feed| {

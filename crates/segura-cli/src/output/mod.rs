@@ -5,10 +5,10 @@
 pub mod sessions;
 pub mod table;
 
-use std::borrow::Cow;
-use std::fmt::Write as _;
-
 use segura_model::Field;
+
+/// The one sanitiser of outside text, shared with the diagnostics (`segura_api::text`).
+pub use segura_api::sanitize;
 
 use crate::cli::Format;
 
@@ -95,34 +95,10 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
-fn needs_escape(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-}
-
-/// Text safe to show on a terminal: control characters and bidirectional overrides
-/// (which could rewrite what a reader sees) are shown escaped.
-pub fn sanitize(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(needs_escape) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if needs_escape(c) => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    Cow::Owned(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::borrow::Cow;
 
     #[test]
     fn durations_read_well() {
