@@ -10,6 +10,8 @@
 //!   sessions one at a time, in memory bounded by the largest session; [`SessionStream`]
 //!   and [`ReaderSource`] run it over a transport's byte stream or a file.
 //! * [`SessionFilter`]: client-side filters, applied while streaming.
+//! * [`sort`] and [`stats`]: the building blocks of sorted views (a bounded top-N or a
+//!   full sort) and of per-group figures, fed one session at a time from a stream.
 //!
 //! Architecture invariant: no HTTP client, no server, no terminal. This crate must never
 //! depend on reqwest, hyper or clap; transports plug in through [`SessionStream::new`].
@@ -21,6 +23,8 @@ pub mod decoder;
 mod error;
 pub mod filter;
 mod memory;
+pub mod sort;
+pub mod stats;
 mod stream;
 
 #[cfg(any(test, feature = "mock"))]
@@ -28,7 +32,7 @@ pub use api::MockSessionApi;
 pub use api::SessionApi;
 pub use decoder::{DecoderConfig, ListDecoder, Step};
 pub use error::{classify_response, AuthFailure, ConnectFailure, Error, Hint, Stage, TimeoutKind};
-pub use filter::{parse_human_duration, parse_time_bound, BoundKind, SessionFilter};
+pub use filter::SessionFilter;
 pub use memory::InMemoryApi;
 pub use stream::{ByteStream, Next, ReaderSource, SessionStream};
 
