@@ -6,10 +6,12 @@
 //! * the layering of ARCHITECTURE.md, read from `cargo metadata` ([`layering`]);
 //! * no `#[ignore]` or `#[should_panic]` anywhere, and no `todo!()` or
 //!   `unimplemented!()` outside test code ([`source`]);
-//! * every dependency's license is in the allow-list ([`licenses`]).
+//! * every dependency's license is in the allow-list ([`licenses`]);
+//! * every entry of `[workspace.dependencies]` is used by a member ([`manifest`]).
 
 mod layering;
 mod licenses;
+mod manifest;
 mod source;
 
 use std::path::Path;
@@ -41,6 +43,10 @@ pub fn check(root: &Path) -> Result<Vec<String>, Error> {
     problems.extend(layering::check(&meta));
     problems.extend(source::check(root, &meta)?);
     problems.extend(licenses::check(&meta));
+    problems.extend(manifest::check(
+        &util::read(&root.join("Cargo.toml"))?,
+        &meta,
+    ));
     Ok(problems)
 }
 

@@ -12,6 +12,8 @@
 //! * [`SessionFilter`]: client-side filters, applied while streaming.
 //! * [`text`]: [`sanitize`] for outside text bound for a terminal or a log, and
 //!   [`Redactor`] to scrub the client's own secrets out of any text.
+//! * [`sort`] and [`stats`]: the building blocks of sorted views (a bounded top-N or a
+//!   full sort) and of per-group figures, fed one session at a time from a stream.
 //!
 //! Architecture invariant: no HTTP client, no server, no terminal. This crate must never
 //! depend on reqwest, hyper or clap; transports plug in through [`SessionStream::new`].
@@ -23,6 +25,8 @@ pub mod decoder;
 mod error;
 pub mod filter;
 mod memory;
+pub mod sort;
+pub mod stats;
 mod stream;
 pub mod text;
 
@@ -31,7 +35,7 @@ pub use api::MockSessionApi;
 pub use api::SessionApi;
 pub use decoder::{DecoderConfig, ListDecoder, Step};
 pub use error::{classify_response, AuthFailure, ConnectFailure, Error, Hint, Stage, TimeoutKind};
-pub use filter::{parse_human_duration, parse_time_bound, BoundKind, SessionFilter};
+pub use filter::SessionFilter;
 pub use memory::InMemoryApi;
 pub use stream::{ByteStream, Next, ReaderSource, SessionStream};
 pub use text::{sanitize, Redactor};

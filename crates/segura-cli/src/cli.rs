@@ -7,8 +7,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use segura_api::{parse_human_duration, parse_time_bound, BoundKind, SessionFilter};
+use segura_api::sort::SortKey;
+use segura_api::{stats, SessionFilter};
 use segura_model::{Field, SessionDuration, SessionHash, SessionId};
+
+use crate::timespec::{parse_human_duration, parse_time_bound, BoundKind};
 
 /// The exit codes, shown at the end of `segura --help`.
 pub const EXIT_CODES_HELP: &str = "\
@@ -234,27 +237,6 @@ impl FilterArgs {
     }
 }
 
-/// A sort order: a field, ascending, or descending with a leading `-`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SortKey {
-    /// The field compared.
-    pub field: Field,
-    /// Largest first.
-    pub descending: bool,
-}
-
-impl std::str::FromStr for SortKey {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (descending, name) = match s.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, s.strip_prefix('+').unwrap_or(s)),
-        };
-        let field = name.parse::<Field>().map_err(|e| e.to_string())?;
-        Ok(SortKey { field, descending })
-    }
-}
-
 /// `segura sessions list`.
 #[derive(Debug, Args, Clone, Default)]
 #[command(after_help = "\
@@ -268,7 +250,7 @@ pub struct ListArgs {
     #[command(flatten)]
     pub filter: FilterArgs,
     /// Sort by FIELD, or -FIELD for descending (buffers the matching sessions)
-    #[arg(long, value_name = "FIELD", allow_hyphen_values = true)]
+    #[arg(long, value_name = "FIELD", allow_hyphen_values = true, value_parser = parse_sort_key)]
     pub sort: Option<SortKey>,
     /// Print at most N sessions
     #[arg(long, value_name = "N")]
@@ -302,7 +284,7 @@ pub struct DropArgs {
 
 /// What `stats` groups by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum GroupBy {
+pub enum GroupByArg {
     /// The PAM user.
     User,
     /// The credential.
@@ -319,6 +301,21 @@ pub enum GroupBy {
     Day,
 }
 
+impl GroupByArg {
+    /// The grouping of the aggregation.
+    pub fn to_group_by(self) -> stats::GroupBy {
+        match self {
+            GroupByArg::User => stats::GroupBy::Field(Field::User),
+            GroupByArg::Credential => stats::GroupBy::Field(Field::Credential),
+            GroupByArg::Device => stats::GroupBy::Field(Field::Device),
+            GroupByArg::Protocol => stats::GroupBy::Field(Field::Protocol),
+            GroupByArg::Proxy => stats::GroupBy::Field(Field::Proxy),
+            GroupByArg::OriginIp => stats::GroupBy::Field(Field::OriginIp),
+            GroupByArg::Day => stats::GroupBy::Day,
+        }
+    }
+}
+
 /// `segura sessions stats`.
 #[derive(Debug, Args, Clone)]
 #[command(after_help = "\
@@ -326,8 +323,8 @@ Open sessions count as sessions but add no duration; the mean is over the sessio
 that have a recorded duration.")]
 pub struct StatsArgs {
     /// The grouping
-    #[arg(long, value_enum, default_value_t = GroupBy::Protocol)]
-    pub by: GroupBy,
+    #[arg(long, value_enum, default_value_t = GroupByArg::Protocol)]
+    pub by: GroupByArg,
     /// Filters and --input.
     #[command(flatten)]
     pub filter: FilterArgs,
@@ -455,6 +452,16 @@ fn parse_until(s: &str) -> Result<chrono::NaiveDateTime, String> {
     parse_time_bound(s, now(), BoundKind::Upper)
 }
 
+/// Parses a sort order: `FIELD` (or `+FIELD`) ascending, `-FIELD` descending.
+pub fn parse_sort_key(s: &str) -> Result<SortKey, String> {
+    let (descending, name) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let field = name.parse::<Field>().map_err(|e| e.to_string())?;
+    Ok(SortKey { field, descending })
+}
+
 fn parse_session_id(s: &str) -> Result<SessionId, String> {
     s.parse::<SessionId>().map_err(|e| {
         let hint = if SessionHash::parse(s).is_ok() {
@@ -525,13 +532,7 @@ mod tests {
             panic!("not a list command");
         };
         assert_eq!(l.filter.user, ["a", "b"]);
-        assert_eq!(
-            l.sort,
-            Some(SortKey {
-                field: Field::Time,
-                descending: true
-            })
-        );
+        assert_eq!(l.sort, Some(SortKey::descending(Field::Time)));
         assert_eq!(l.fields.unwrap(), [Field::Id, Field::OriginIp, Field::Itsm]);
         assert_eq!(l.filter.min_duration.unwrap().as_secs(), 3600);
         assert_eq!(l.filter.since.unwrap().to_string(), "2024-05-06 00:00:00");

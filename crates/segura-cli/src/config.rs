@@ -115,7 +115,7 @@ impl DurationValue {
     fn to_duration(&self, key: &str, path: &Path) -> Result<Duration, CliError> {
         match self {
             DurationValue::Secs(s) => Ok(Duration::from_secs(*s)),
-            DurationValue::Text(t) => segura_api::parse_human_duration(t).map_err(|e| {
+            DurationValue::Text(t) => crate::timespec::parse_human_duration(t).map_err(|e| {
                 CliError::config(
                     format!("{key} in {}: {e}", path.display()),
                     "write a duration such as \"30s\" or \"2m\"",

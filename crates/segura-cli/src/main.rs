@@ -8,7 +8,7 @@
 //! diagnostics to stderr; every failure ends as one exit code ([`exit`]).
 //!
 //! Architecture invariant: only this crate knows terminals, clap and output formats;
-//! it holds no HTTP or decoding logic of its own.
+//! it holds no HTTP, decoding, sorting or aggregation logic of its own.
 
 mod cli;
 mod commands;
@@ -19,7 +19,7 @@ mod feed;
 mod output;
 mod progress;
 mod state_file;
-mod stats;
+mod timespec;
 
 use std::process::ExitCode;
 

@@ -7,10 +7,12 @@
 
 use std::io::Write;
 
+use segura_api::sort::SortKey;
 use segura_http::{Auth, ClientAuthMethod, ClientConfig, HttpClient, Secret};
 use segura_mock::{MockConfig, MockServer};
+use segura_model::Field;
 
-use crate::cli::{DemoArgs, Format, GroupBy, ListArgs, StatsArgs};
+use crate::cli::{DemoArgs, Format, GroupByArg, ListArgs, StatsArgs};
 use crate::exit::CliError;
 use crate::feed::{runtime, ApiFeed};
 use crate::output::OutputOpts;
@@ -58,7 +60,7 @@ pub fn run(args: &DemoArgs, mut out: impl Write, opts: &OutputOpts) -> Result<()
 
     say(&mut out, "$ segura sessions list --sort -start --limit 10")?;
     let list = ListArgs {
-        sort: Some("-start".parse().map_err(CliError::Usage)?),
+        sort: Some(SortKey::descending(Field::Start)),
         limit: Some(10),
         ..ListArgs::default()
     };
@@ -72,7 +74,7 @@ pub fn run(args: &DemoArgs, mut out: impl Write, opts: &OutputOpts) -> Result<()
 
     say(&mut out, "\n$ segura sessions stats --by protocol")?;
     let stats = StatsArgs {
-        by: GroupBy::Protocol,
+        by: GroupByArg::Protocol,
         filter: Default::default(),
     };
     crate::commands::stats::run(

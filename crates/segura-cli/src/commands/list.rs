@@ -1,82 +1,26 @@
-//! `segura sessions list`: filter, optionally sort, limit and print, while streaming.
+//! `segura sessions list`: filter, optionally sort (with `segura-api`'s [`Sorter`]),
+//! limit and print, while streaming.
 
-use std::cmp::Ordering;
 use std::io::Write;
 
+use segura_api::sort::{SortKey, Sorter};
 use segura_api::SessionFilter;
-use segura_model::{Field, RemoteSession};
+use segura_model::RemoteSession;
 
-use crate::cli::{ListArgs, SortKey};
+use crate::cli::ListArgs;
 use crate::exit::CliError;
 use crate::feed::{Feed, Flow};
 use crate::output::sessions::{session_sink, SessionSink};
 use crate::output::OutputOpts;
 use crate::progress::Progress;
 
-/// Whether a field has a value (absent values sort last in both directions).
-fn present(s: &RemoteSession, f: Field) -> bool {
-    !s.field(f).is_null()
-}
-
-fn cmp_text(a: &str, b: &str) -> Ordering {
-    a.chars()
-        .flat_map(char::to_lowercase)
-        .cmp(b.chars().flat_map(char::to_lowercase))
-        .then_with(|| a.cmp(b))
-}
-
-fn cmp_values(a: &RemoteSession, b: &RemoteSession, f: Field) -> Ordering {
-    match f {
-        Field::Id => a.id.get().cmp(&b.id.get()),
-        Field::Start => a.start.cmp(&b.start),
-        Field::End => a.end.cmp(&b.end),
-        Field::Time => a.time.cmp(&b.time),
-        Field::PreventPurge => a.prevent_purge.cmp(&b.prevent_purge),
-        Field::User => cmp_text(&a.user, &b.user),
-        Field::OriginIp => cmp_text(&a.origin_ip, &b.origin_ip),
-        Field::Credential => cmp_text(&a.credential, &b.credential),
-        Field::Device => cmp_text(&a.device, &b.device),
-        Field::Protocol => cmp_text(a.protocol.as_str(), b.protocol.as_str()),
-        Field::Proxy => cmp_text(a.proxy.as_str(), b.proxy.as_str()),
-        Field::SessionId => cmp_text(a.session_id.as_str(), b.session_id.as_str()),
-        Field::Request => cmp_text(
-            a.request.as_deref().unwrap_or(""),
-            b.request.as_deref().unwrap_or(""),
-        ),
-        Field::Itsm => cmp_text(
-            a.itsm.as_deref().unwrap_or(""),
-            b.itsm.as_deref().unwrap_or(""),
-        ),
-    }
-}
-
-/// The order of `--sort`: by the field (reversed for `-FIELD`), sessions without a
-/// value last, then in the order they arrived.
-pub fn compare(a: &(u64, RemoteSession), b: &(u64, RemoteSession), key: SortKey) -> Ordering {
-    let by_field = match (present(&a.1, key.field), present(&b.1, key.field)) {
-        (true, true) => {
-            let o = cmp_values(&a.1, &b.1, key.field);
-            if key.descending {
-                o.reverse()
-            } else {
-                o
-            }
-        }
-        (true, false) => Ordering::Less,
-        (false, true) => Ordering::Greater,
-        (false, false) => Ordering::Equal,
-    };
-    by_field.then(a.0.cmp(&b.0))
-}
-
 /// Filter, limit and (with a sort) hold the sessions of a list.
 pub struct Pipeline<'a> {
     filter: SessionFilter,
     limit: Option<usize>,
-    sort: Option<SortKey>,
+    /// With `--sort`: the sessions held until the list is complete.
+    sorter: Option<Sorter>,
     written: usize,
-    held: Vec<(u64, RemoteSession)>,
-    seq: u64,
     sink: Box<dyn SessionSink + 'a>,
     progress: &'a Progress,
 }
@@ -90,13 +34,18 @@ impl<'a> Pipeline<'a> {
         sink: Box<dyn SessionSink + 'a>,
         progress: &'a Progress,
     ) -> Self {
+        let sorter = sort.map(|key| {
+            let sorter = Sorter::new(key);
+            match limit {
+                Some(n) => sorter.limit(n),
+                None => sorter,
+            }
+        });
         Self {
             filter,
             limit,
-            sort,
+            sorter,
             written: 0,
-            held: Vec::new(),
-            seq: 0,
             sink,
             progress,
         }
@@ -110,7 +59,7 @@ impl<'a> Pipeline<'a> {
         if !self.filter.matches(s) {
             return Ok(Flow::Continue);
         }
-        match self.sort {
+        match &mut self.sorter {
             None => {
                 let _quiet = self.progress.pause();
                 self.sink.write(s).map_err(CliError::output)?;
@@ -119,24 +68,15 @@ impl<'a> Pipeline<'a> {
                     return Ok(Flow::Stop);
                 }
             }
-            Some(key) => {
-                self.held.push((self.seq, s.clone()));
-                self.seq += 1;
-                // With a limit only the first N can be printed: keep memory at O(N).
-                if let Some(limit) = self.limit {
-                    if self.held.len() >= limit.saturating_mul(2).max(4096) {
-                        self.held.sort_unstable_by(|a, b| compare(a, b, key));
-                        self.held.truncate(limit);
-                    }
-                }
-            }
+            // With a limit it holds only what can still be printed.
+            Some(sorter) => sorter.push(s),
         }
         Ok(Flow::Continue)
     }
 
     /// The input has nothing more ready: makes what was printed visible.
     pub fn idle(&mut self) -> Result<Flow, CliError> {
-        if self.sort.is_none() {
+        if self.sorter.is_none() {
             self.sink.flush().map_err(CliError::output)?;
         }
         Ok(Flow::Continue)
@@ -145,13 +85,8 @@ impl<'a> Pipeline<'a> {
     /// The list is complete: prints what is held and ends the output.
     pub fn finish(mut self) -> Result<(), CliError> {
         let _quiet = self.progress.pause();
-        if let Some(key) = self.sort {
-            let mut held = std::mem::take(&mut self.held);
-            held.sort_unstable_by(|a, b| compare(a, b, key));
-            if let Some(limit) = self.limit {
-                held.truncate(limit);
-            }
-            for (_, s) in &held {
+        if let Some(sorter) = self.sorter.take() {
+            for s in &sorter.into_sorted() {
                 self.sink.write(s).map_err(CliError::output)?;
             }
         }
@@ -198,10 +133,10 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::{FilterArgs, Format};
+    use crate::cli::{parse_sort_key, FilterArgs, Format};
     use crate::feed::ApiFeed;
     use segura_api::InMemoryApi;
-    use segura_model::{parse_datetime, SessionDuration, SessionHash, SessionId};
+    use segura_model::{parse_datetime, Field, SessionDuration, SessionHash, SessionId};
 
     fn session(id: u64, user: &str, secs: Option<u64>) -> RemoteSession {
         let mut s = RemoteSession::new(
@@ -250,7 +185,7 @@ mod tests {
     }
 
     fn sort(s: &str) -> Option<SortKey> {
-        Some(s.parse().unwrap())
+        Some(parse_sort_key(s).unwrap())
     }
 
     #[test]
@@ -303,31 +238,6 @@ mod tests {
             ..ListArgs::default()
         };
         assert_eq!(ids(a), ["5", "4"]);
-    }
-
-    #[test]
-    fn bounded_top_n_matches_full_sort() {
-        let many: Vec<(u64, RemoteSession)> = (0..10_000u64)
-            .map(|i| (i, session(i, "u", Some((i * 7919) % 1000))))
-            .collect();
-        let key = SortKey {
-            field: Field::Time,
-            descending: true,
-        };
-        let mut full = many.clone();
-        full.sort_by(|a, b| compare(a, b, key));
-        full.truncate(10);
-        let sink = session_sink(Vec::new(), &OutputOpts::default()).unwrap();
-        let progress = Progress::disabled();
-        let mut p = Pipeline::new(SessionFilter::new(), Some(10), Some(key), sink, &progress);
-        for (_, s) in &many {
-            p.push(s).unwrap();
-        }
-        assert!(p.held.len() < 4096 + 10);
-        let mut held = std::mem::take(&mut p.held);
-        held.sort_by(|a, b| compare(a, b, key));
-        held.truncate(10);
-        assert_eq!(held, full);
     }
 
     #[test]

@@ -1,40 +1,48 @@
-//! `segura sessions stats --by ...`: aggregate while streaming, then print the groups.
+//! `segura sessions stats --by ...`: aggregate while streaming (with `segura-api`'s
+//! [`Stats`]), then print the groups.
 
 use std::io::{self, Write};
 
-use segura_model::Field;
+use segura_api::stats::{GroupBy, GroupStats, Stats};
+use serde::Serialize;
 
-use crate::cli::{Format, GroupBy, StatsArgs};
+use crate::cli::{Format, StatsArgs};
 use crate::exit::CliError;
 use crate::feed::{Feed, Flow};
 use crate::output::sessions::csv_cell;
+use crate::output::sessions::header_of;
 use crate::output::table::{Cell, Column, Table, Tone};
 use crate::output::{human_duration, sanitize, OutputOpts};
 use crate::progress::Progress;
-use crate::stats::{Aggregator, GroupKey, GroupStats};
 
-/// The aggregation key of a `--by` value.
-pub fn group_key(by: GroupBy) -> GroupKey {
+/// The header of the group column: the field's, or `DAY`.
+fn group_header(by: GroupBy) -> String {
     match by {
-        GroupBy::User => GroupKey::Field(Field::User),
-        GroupBy::Credential => GroupKey::Field(Field::Credential),
-        GroupBy::Device => GroupKey::Field(Field::Device),
-        GroupBy::Protocol => GroupKey::Field(Field::Protocol),
-        GroupBy::Proxy => GroupKey::Field(Field::Proxy),
-        GroupBy::OriginIp => GroupKey::Field(Field::OriginIp),
-        GroupBy::Day => GroupKey::Day,
+        GroupBy::Field(f) => header_of(f),
+        GroupBy::Day => "DAY".to_owned(),
     }
 }
 
-fn group_header(by: GroupBy) -> &'static str {
-    match by {
-        GroupBy::User => "USER",
-        GroupBy::Credential => "CREDENTIAL",
-        GroupBy::Device => "DEVICE",
-        GroupBy::Protocol => "PROTOCOL",
-        GroupBy::Proxy => "PROXY",
-        GroupBy::OriginIp => "ORIGIN_IP",
-        GroupBy::Day => "DAY",
+/// One group as JSON, NDJSON and CSV print it.
+#[derive(Debug, Serialize)]
+struct StatsRecord<'a> {
+    group: &'a str,
+    count: u64,
+    total_seconds: u64,
+    /// One decimal; null when no session has a recorded duration.
+    mean_seconds: Option<f64>,
+    max_seconds: Option<u64>,
+}
+
+impl<'a> StatsRecord<'a> {
+    fn of(g: &'a GroupStats) -> Self {
+        StatsRecord {
+            group: &g.group,
+            count: g.count,
+            total_seconds: g.total_secs,
+            mean_seconds: g.mean_secs().map(|m| (m * 10.0).round() / 10.0),
+            max_seconds: g.max_secs,
+        }
     }
 }
 
@@ -45,7 +53,7 @@ pub fn aggregate(
     progress: &Progress,
 ) -> Result<(Vec<GroupStats>, GroupStats), CliError> {
     let filter = args.filter.to_filter();
-    let mut agg = Aggregator::new(group_key(args.by));
+    let mut agg = Stats::new(args.by.to_group_by());
     feed.feed(
         &mut |s| {
             if let Some(s) = s.filter(|s| filter.matches(s)) {
@@ -80,7 +88,7 @@ fn opt_duration(secs: Option<u64>) -> Cell {
     }
 }
 
-/// Prints the groups in the chosen format.
+/// Prints the groups, grouped `by`, in the chosen format.
 pub fn print(
     mut out: impl Write,
     by: GroupBy,
@@ -93,13 +101,13 @@ pub fn print(
             out.write_all(b"[")?;
             for (i, g) in groups.iter().enumerate() {
                 out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-                serde_json::to_writer(&mut out, &g.record()).map_err(io::Error::other)?;
+                serde_json::to_writer(&mut out, &StatsRecord::of(g)).map_err(io::Error::other)?;
             }
             out.write_all(if groups.is_empty() { b"]\n" } else { b"\n]\n" })?;
         }
         Format::Ndjson => {
             for g in groups {
-                serde_json::to_writer(&mut out, &g.record()).map_err(io::Error::other)?;
+                serde_json::to_writer(&mut out, &StatsRecord::of(g)).map_err(io::Error::other)?;
                 out.write_all(b"\n")?;
             }
         }
@@ -115,7 +123,7 @@ pub fn print(
             ])
             .map_err(csv_err)?;
             for g in groups {
-                let r = g.record();
+                let r = StatsRecord::of(g);
                 w.write_record([
                     csv_cell(r.group, opts.csv_raw).into_owned(),
                     r.count.to_string(),
@@ -166,7 +174,7 @@ pub fn print(
                 if total.count == 1 { "" } else { "s" },
                 groups.len(),
                 if groups.len() == 1 { "" } else { "s" },
-                total.count - total.timed,
+                total.open(),
                 human_duration(total.total_secs)
             )?;
         }
@@ -184,7 +192,7 @@ pub fn run(
 ) -> Result<(), CliError> {
     let (groups, total) = aggregate(feed, args, progress)?;
     progress.stop();
-    print(out, args.by, &groups, &total, opts).map_err(CliError::output)
+    print(out, args.by.to_group_by(), &groups, &total, opts).map_err(CliError::output)
 }
 
 #[cfg(test)]
@@ -201,39 +209,49 @@ mod tests {
     }
 
     #[test]
+    fn group_headers_name_the_flag_value() {
+        use crate::cli::GroupByArg;
+        for (arg, header) in [
+            (GroupByArg::User, "USER"),
+            (GroupByArg::Credential, "CREDENTIAL"),
+            (GroupByArg::Device, "DEVICE"),
+            (GroupByArg::Protocol, "PROTOCOL"),
+            (GroupByArg::Proxy, "PROXY"),
+            (GroupByArg::OriginIp, "ORIGIN_IP"),
+            (GroupByArg::Day, "DAY"),
+        ] {
+            assert_eq!(group_header(arg.to_group_by()), header);
+        }
+    }
+
+    #[test]
     fn table_and_json() {
-        let g = vec![
-            GroupStats {
-                group: "rdp".into(),
-                count: 3,
-                timed: 2,
-                total_secs: 400,
-                max_secs: Some(300),
-            },
-            GroupStats {
-                group: "ssh".into(),
-                count: 1,
-                timed: 0,
-                total_secs: 0,
-                max_secs: None,
-            },
-        ];
-        let total = GroupStats {
-            group: "total".into(),
-            count: 4,
-            timed: 2,
-            total_secs: 400,
-            max_secs: Some(300),
+        use segura_model::{parse_datetime, Field, RemoteSession, SessionDuration};
+        use segura_model::{SessionHash, SessionId};
+        let session = |protocol: &str, secs: Option<u64>| {
+            let mut s = RemoteSession::new(
+                SessionId::new(1),
+                SessionHash::from_wire("e7acacb6aedbab70073456da5744166939b77527"),
+                parse_datetime("2024-05-06 10:00:00").unwrap(),
+            );
+            s.protocol = protocol.into();
+            s.time = secs.map(SessionDuration::from_secs);
+            s
         };
+        let by = GroupBy::Field(Field::Protocol);
+        let mut stats = Stats::new(by);
+        for (p, secs) in [
+            ("rdp", Some(100)),
+            ("rdp", Some(300)),
+            ("rdp", None),
+            ("ssh", None),
+        ] {
+            stats.add(&session(p, secs));
+        }
+        let total = stats.total();
+        let g = stats.into_groups();
         let mut out = Vec::new();
-        print(
-            &mut out,
-            GroupBy::Protocol,
-            &g,
-            &total,
-            &OutputOpts::default(),
-        )
-        .unwrap();
+        print(&mut out, by, &g, &total, &OutputOpts::default()).unwrap();
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "PROTOCOL  SESSIONS   TOTAL    MEAN  LONGEST");
@@ -252,7 +270,7 @@ mod tests {
             ..OutputOpts::default()
         };
         let mut out = Vec::new();
-        print(&mut out, GroupBy::Protocol, &g, &total, &opts).unwrap();
+        print(&mut out, by, &g, &total, &opts).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(
             v,

@@ -1,0 +1,183 @@
+//! The programs compared, and the command line each one runs: `segura` on a file and
+//! over HTTP, the serde baseline, `jq` and Python.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use super::prepare::Bins;
+
+const PYTHON: &str = "import json,sys; d=json.load(open(sys.argv[1])); w=sys.stdout.write; \
+[w(json.dumps(s,ensure_ascii=False,separators=(\",\",\":\"))+\"\\n\") for s in d[\"remote_sessions\"]]";
+
+/// The programs compared, in the order of the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contender {
+    SeguraInput,
+    SeguraHttp,
+    BaselineSerde,
+    Jq,
+    Python,
+}
+
+impl Contender {
+    pub const ALL: [Contender; 5] = [
+        Contender::SeguraInput,
+        Contender::SeguraHttp,
+        Contender::BaselineSerde,
+        Contender::Jq,
+        Contender::Python,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Contender::SeguraInput => "segura --input",
+            Contender::SeguraHttp => "segura over HTTP",
+            Contender::BaselineSerde => "baseline-serde",
+            Contender::Jq => "jq -c",
+            Contender::Python => "python3 json",
+        }
+    }
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            Contender::SeguraInput => "segura-input",
+            Contender::SeguraHttp => "segura-http",
+            Contender::BaselineSerde => "baseline-serde",
+            Contender::Jq => "jq",
+            Contender::Python => "python3",
+        }
+    }
+
+    pub fn color(self) -> &'static str {
+        match self {
+            Contender::SeguraInput => "#1f77b4",
+            Contender::SeguraHttp => "#2ca02c",
+            Contender::BaselineSerde => "#ff7f0e",
+            Contender::Jq => "#d62728",
+            Contender::Python => "#9467bd",
+        }
+    }
+}
+
+/// Whether each contender can run here: jq and python3 are optional tools.
+pub fn available_contenders() -> Vec<(Contender, Option<String>)> {
+    Contender::ALL
+        .iter()
+        .map(|&c| {
+            let missing = match c {
+                Contender::Jq => (!on_path("jq")).then(|| "jq is not on PATH".to_owned()),
+                Contender::Python => {
+                    (!on_path("python3")).then(|| "python3 is not on PATH".to_owned())
+                }
+                _ => None,
+            };
+            (c, missing)
+        })
+        .collect()
+}
+
+fn on_path(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// A program to run: what `Command` needs, kept as plain data so it can be wrapped.
+pub struct Spec {
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+}
+
+impl Spec {
+    pub fn command(&self, time_out: Option<&Path>) -> Command {
+        let mut cmd = match time_out {
+            Some(out) => {
+                let mut c = Command::new("/usr/bin/time");
+                c.arg("-f")
+                    .arg("%e %M")
+                    .arg("-o")
+                    .arg(out)
+                    .arg(&self.program);
+                c
+            }
+            None => Command::new(&self.program),
+        };
+        cmd.args(&self.args);
+        // No user configuration or credentials may leak into a run.
+        for (k, _) in std::env::vars_os() {
+            if k.to_string_lossy().starts_with("SEGURA_") {
+                cmd.env_remove(k);
+            }
+        }
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd.stdin(Stdio::null());
+        cmd
+    }
+}
+
+/// The command line of `contender` reading `body` (or, over HTTP, the mock at
+/// `mock_url`).
+pub fn spec(
+    contender: Contender,
+    bins: &Bins,
+    work: &Path,
+    body: &Path,
+    mock_url: Option<&str>,
+) -> Spec {
+    let body = body.to_string_lossy().into_owned();
+    let strings = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    match contender {
+        Contender::SeguraInput => Spec {
+            program: bins.segura.clone(),
+            args: strings(&["sessions", "list", "--input", &body, "-o", "ndjson"]),
+            env: isolated_env(work, None),
+        },
+        Contender::SeguraHttp => Spec {
+            program: bins.segura.clone(),
+            args: strings(&["sessions", "list", "-o", "ndjson", "--no-compression"]),
+            env: isolated_env(work, mock_url),
+        },
+        Contender::BaselineSerde => Spec {
+            program: bins.baseline.clone(),
+            args: vec![body],
+            env: Vec::new(),
+        },
+        Contender::Jq => Spec {
+            program: "jq".into(),
+            args: strings(&["-c", ".remote_sessions[]", &body]),
+            env: Vec::new(),
+        },
+        Contender::Python => Spec {
+            program: "python3".into(),
+            args: strings(&["-c", PYTHON, &body]),
+            env: Vec::new(),
+        },
+    }
+}
+
+/// The environment of a `segura` run: no config file, a private HOME, and the mock's
+/// URL and credentials when there is one.
+pub fn isolated_env(work: &Path, url: Option<&str>) -> Vec<(String, String)> {
+    let home = work.join("home").to_string_lossy().into_owned();
+    let mut env = vec![
+        (
+            "SEGURA_CONFIG".to_owned(),
+            work.join("no-config.toml").to_string_lossy().into_owned(),
+        ),
+        ("HOME".to_owned(), home.clone()),
+        ("XDG_CONFIG_HOME".to_owned(), home),
+    ];
+    if let Some(url) = url {
+        env.push(("SEGURA_URL".to_owned(), url.to_owned()));
+        env.push(("SEGURA_CLIENT_ID".to_owned(), "bench".to_owned()));
+        env.push(("SEGURA_CLIENT_SECRET".to_owned(), "bench".to_owned()));
+    }
+    env
+}

@@ -1,0 +1,184 @@
+//! The timed runs: every contender at one size, round-robin, under `/usr/bin/time`;
+//! the untimed first round checks each output against the generator's lines.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Instant;
+
+use super::contender::{spec, Contender};
+use super::mock::Mock;
+use super::prepare::{create, file_len, Bins};
+use crate::util::{self, Error};
+
+pub struct SizeContext<'a> {
+    pub bins: &'a Bins,
+    pub work: &'a Path,
+    pub body: &'a Path,
+    pub sessions: u64,
+    pub time_tool: bool,
+}
+
+/// The measurements of one contender at one size.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measurement {
+    pub contender: Contender,
+    pub sessions: u64,
+    pub body_bytes: u64,
+    /// Wall seconds of each timed run.
+    pub walls: Vec<f64>,
+    /// The largest peak RSS of the runs, in KiB.
+    pub rss_kib: Option<u64>,
+    /// Whether the output equals the generator's lines byte for byte.
+    pub identical: Option<bool>,
+    pub skipped: Option<String>,
+}
+
+/// Runs every available contender `runs + 1` times, round-robin; the first round
+/// writes to files for the identity check and is not timed.
+pub fn measure_size(
+    ctx: &SizeContext<'_>,
+    contenders: &[(Contender, Option<String>)],
+    runs: usize,
+) -> Result<Vec<Measurement>, Error> {
+    let body_bytes = file_len(ctx.body);
+    let reference = ctx.work.join(format!("lines-{}.ndjson", ctx.sessions));
+    let mock = Mock::start(&ctx.bins.mock, ctx.sessions, None)?;
+    let mut ms: Vec<Measurement> = contenders
+        .iter()
+        .map(|(c, skipped)| Measurement {
+            contender: *c,
+            sessions: ctx.sessions,
+            body_bytes,
+            walls: Vec::new(),
+            rss_kib: None,
+            identical: None,
+            skipped: skipped.clone(),
+        })
+        .collect();
+    let time_out = ctx.work.join("time.txt");
+    for round in 0..=runs {
+        for m in ms.iter_mut().filter(|m| m.skipped.is_none()) {
+            let spec = spec(m.contender, ctx.bins, ctx.work, ctx.body, Some(&mock.url));
+            let out_path = ctx.work.join(format!("out-{}.ndjson", m.contender.slug()));
+            let stdout = if round == 0 {
+                create(&out_path)?
+            } else {
+                File::create("/dev/null")
+                    .map_err(|e| Error::new(format!("cannot open /dev/null: {e}")))?
+            };
+            let mut cmd = spec.command(ctx.time_tool.then_some(time_out.as_path()));
+            cmd.stdout(stdout).stderr(Stdio::piped());
+            let line = util::describe(&cmd);
+            let start = Instant::now();
+            let out = cmd
+                .output()
+                .map_err(|e| Error::new(format!("cannot run `{line}`: {e}")))?;
+            let wall = start.elapsed().as_secs_f64();
+            if !out.status.success() {
+                return Err(Error::new(format!(
+                    "`{line}` failed ({}):\n{}",
+                    out.status,
+                    String::from_utf8_lossy(&out.stderr).trim_end()
+                )));
+            }
+            if ctx.time_tool {
+                let text = util::read(&time_out)?;
+                let (_, rss) = parse_time_output(&text).ok_or_else(|| {
+                    Error::new(format!("cannot read /usr/bin/time's output {text:?}"))
+                })?;
+                m.rss_kib = Some(m.rss_kib.map_or(rss, |r| r.max(rss)));
+            }
+            if round == 0 {
+                let same = files_equal(&out_path, &reference)?;
+                let _ = std::fs::remove_file(&out_path);
+                m.identical = Some(same);
+                eprintln!(
+                    "{:>9} sessions  {:<18} output {} the generator's lines",
+                    ctx.sessions,
+                    m.contender.name(),
+                    if same { "identical to" } else { "DIFFERS from" }
+                );
+            } else {
+                m.walls.push(wall);
+                eprintln!(
+                    "{:>9} sessions  {:<18} run {round}/{runs}: {wall:.3} s",
+                    ctx.sessions,
+                    m.contender.name()
+                );
+            }
+        }
+    }
+    drop(mock);
+    Ok(ms)
+}
+
+/// Compares two files chunk by chunk, never holding either in memory.
+fn files_equal(a: &Path, b: &Path) -> Result<bool, Error> {
+    let open = |p: &Path| {
+        File::open(p).map_err(|e| Error::new(format!("cannot open {}: {e}", p.display())))
+    };
+    if file_len(a) != file_len(b) {
+        return Ok(false);
+    }
+    readers_equal(open(a)?, open(b)?)
+        .map_err(|e| Error::new(format!("cannot compare {}: {e}", a.display())))
+}
+
+fn readers_equal(a: impl Read, b: impl Read) -> std::io::Result<bool> {
+    const CHUNK: usize = 1 << 20;
+    let (mut a, mut b) = (
+        BufReader::with_capacity(CHUNK, a),
+        BufReader::with_capacity(CHUNK, b),
+    );
+    loop {
+        let (x, y) = (a.fill_buf()?, b.fill_buf()?);
+        if x.is_empty() || y.is_empty() {
+            return Ok(x.is_empty() && y.is_empty());
+        }
+        let n = x.len().min(y.len());
+        if x[..n] != y[..n] {
+            return Ok(false);
+        }
+        a.consume(n);
+        b.consume(n);
+    }
+}
+
+/// `/usr/bin/time -f '%e %M'`: wall seconds and peak RSS in KiB, on the last line
+/// (a line before it reports a non-zero exit).
+fn parse_time_output(text: &str) -> Option<(f64, u64)> {
+    let line = text.lines().rev().find(|l| !l.trim().is_empty())?;
+    let mut parts = line.split_whitespace();
+    let wall = parts.next()?.parse().ok()?;
+    let rss = parts.next()?.parse().ok()?;
+    parts.next().is_none().then_some((wall, rss))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_output_is_parsed_with_and_without_an_exit_note() {
+        assert_eq!(parse_time_output("1.23 45678\n"), Some((1.23, 45678)));
+        assert_eq!(
+            parse_time_output("Command exited with non-zero status 1\n0.50 1200\n"),
+            Some((0.5, 1200))
+        );
+        assert_eq!(parse_time_output(""), None);
+        assert_eq!(parse_time_output("1.0 abc\n"), None);
+        assert_eq!(parse_time_output("1.0 2 3\n"), None);
+    }
+
+    #[test]
+    fn readers_are_compared_across_chunk_boundaries() {
+        let a = vec![7u8; 3 << 20];
+        let mut b = a.clone();
+        assert!(readers_equal(&a[..], &b[..]).unwrap());
+        b[(2 << 20) + 5] = 8;
+        assert!(!readers_equal(&a[..], &b[..]).unwrap());
+        assert!(!readers_equal(&a[..], &a[..a.len() - 1]).unwrap());
+    }
+}
