@@ -10,6 +10,9 @@
 //!   sessions one at a time, in memory bounded by the largest session; [`SessionStream`]
 //!   and [`ReaderSource`] run it over a transport's byte stream or a file.
 //! * [`SessionFilter`]: client-side filters, applied while streaming.
+//! * [`parse_token_answer`] and [`parse_drop_answer`]: the token endpoint's and the drop
+//!   endpoint's answers, read the same way by every transport (lifetimes clamped, only a
+//!   recognised drop success taken as one).
 //!
 //! Architecture invariant: no HTTP client, no server, no terminal. This crate must never
 //! depend on reqwest, hyper or clap; transports plug in through [`SessionStream::new`].
@@ -18,19 +21,23 @@
 
 mod api;
 pub mod decoder;
+pub mod drop_answer;
 mod error;
 pub mod filter;
 mod memory;
 mod stream;
+pub mod token;
 
 #[cfg(any(test, feature = "mock"))]
 pub use api::MockSessionApi;
 pub use api::SessionApi;
 pub use decoder::{DecoderConfig, ListDecoder, Step};
+pub use drop_answer::{is_recognised_drop, parse_drop_answer};
 pub use error::{classify_response, AuthFailure, ConnectFailure, Error, Hint, Stage, TimeoutKind};
 pub use filter::{parse_human_duration, parse_time_bound, BoundKind, SessionFilter};
 pub use memory::InMemoryApi;
 pub use stream::{ByteStream, Next, ReaderSource, SessionStream};
+pub use token::{parse_token_answer, TokenAnswer, MAX_TOKEN_LIFETIME};
 
 /// The wire types, re-exported so users need one dependency.
 pub use segura_model as model;
