@@ -34,6 +34,9 @@ pub struct Ctx {
     pub stderr_tty: bool,
     /// Standard input is a terminal.
     pub stdin_tty: bool,
+    /// The requests are polls of `watch`: without `--timeout`, each has a deadline of
+    /// [`crate::config::WATCH_POLL_TIMEOUT`].
+    pub watch_poll: bool,
 }
 
 /// Whether colours are allowed at all (NO_COLOR, --no-color, TERM=dumb).
@@ -51,6 +54,7 @@ impl Ctx {
             stdout_tty: io::stdout().is_terminal(),
             stderr_tty: io::stderr().is_terminal(),
             stdin_tty: io::stdin().is_terminal(),
+            watch_poll: false,
         }
     }
 
@@ -92,7 +96,10 @@ impl Ctx {
     /// The HTTPS client for the effective configuration.
     pub fn connect(&self) -> Result<HttpClient, CliError> {
         let resolved = resolve(&self.global, &process_env)?;
-        let config = resolved.client_config()?;
+        let mut config = resolved.client_config()?;
+        if self.watch_poll && config.total_timeout.is_none() {
+            config.total_timeout = Some(crate::config::WATCH_POLL_TIMEOUT);
+        }
         tracing::debug!(
             url = %config.base_url,
             url_from = %resolved.url.as_ref().map(|u| u.origin.to_string()).unwrap_or_default(),
@@ -178,6 +185,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             })
         }
         Command::Sessions(SessionsCommand::Watch(args)) => {
+            let ctx = Ctx {
+                watch_poll: true,
+                ..ctx
+            };
             let mut opts = ctx.output_opts(args.fields.clone());
             opts.flush_each = true;
             let quiet = ctx.global.quiet;
