@@ -2,9 +2,11 @@
 //! against `segura-mock` started in this process on loopback (HTTP or HTTPS, OAuth 2.0
 //! or 1.0a), or against saved list bodies written by the mock's generator.
 
+mod adversary;
 mod config;
 mod errors;
 mod get_drop;
+mod hostile;
 mod input;
 mod list;
 mod misc;

@@ -19,8 +19,9 @@ const DIRECT_ALLOWED: &[(&str, &[&str])] = &[
 const FORBIDDEN_IN_TREE: &[(&str, &[&str])] = &[("segura-api", &["reqwest", "hyper", "clap"])];
 
 /// Workspace members that must not depend on any other member: `segura-mock` is an
-/// independent implementation of the wire format, to check the client against.
-const STANDALONE: &[&str] = &["segura-mock"];
+/// independent implementation of the wire format, to check the client against, and
+/// `segura-hostile` scripts its wrong answers byte by byte, shaped by no code under test.
+const STANDALONE: &[&str] = &["segura-mock", "segura-hostile"];
 
 /// Packages only some workspace members may pull in, directly or transitively.
 const RESERVED: &[(&str, &[&str])] = &[("clap", &["segura-cli"])];
