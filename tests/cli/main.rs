@@ -7,6 +7,7 @@ mod config;
 mod errors;
 mod get_drop;
 mod hostile;
+mod hostile_net;
 mod input;
 mod list;
 mod misc;
