@@ -47,3 +47,8 @@ fn datetime_seeds_and_reproducers() {
 fn duration_seeds_and_reproducers() {
     run("duration", fuzz_checks::duration, 5);
 }
+
+#[test]
+fn token_answer_seeds_and_reproducers() {
+    run("token_answer", fuzz_checks::token_answer, 15);
+}
