@@ -102,8 +102,11 @@ fn a_huge_retry_after_never_panics() {
 
 // Item 4: a body is complete only when its framing says so.
 
+/// A reply that carries a given body.
+type Framing = fn(&str) -> Reply;
+
 /// The framing failures, each as a reply carrying `body` (the JSON is whole in all).
-fn broken_framings() -> Vec<(&'static str, fn(&str) -> Reply)> {
+fn broken_framings() -> Vec<(&'static str, Framing)> {
     vec![
         ("gzip CRC mismatch", |body| {
             let mut z = gzip(body.as_bytes());
