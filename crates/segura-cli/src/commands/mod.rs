@@ -96,10 +96,7 @@ impl Ctx {
     /// The HTTPS client for the effective configuration.
     pub fn connect(&self) -> Result<HttpClient, CliError> {
         let resolved = resolve(&self.global, &process_env)?;
-        let mut config = resolved.client_config()?;
-        if self.watch_poll && config.total_timeout.is_none() {
-            config.total_timeout = Some(crate::config::WATCH_POLL_TIMEOUT);
-        }
+        let config = with_poll_deadline(resolved.client_config()?, self.watch_poll);
         tracing::debug!(
             url = %config.base_url,
             url_from = %resolved.url.as_ref().map(|u| u.origin.to_string()).unwrap_or_default(),
@@ -124,6 +121,19 @@ impl Ctx {
         }
         Ok(HttpClient::new(config)?)
     }
+}
+
+/// The configuration of `watch`'s polls: without `--timeout`, each poll has the
+/// deadline [`crate::config::WATCH_POLL_TIMEOUT`], so a server that hangs or drips
+/// cannot stop the watch for good.
+fn with_poll_deadline(
+    mut config: segura_http::ClientConfig,
+    watch_poll: bool,
+) -> segura_http::ClientConfig {
+    if watch_poll && config.total_timeout.is_none() {
+        config.total_timeout = Some(crate::config::WATCH_POLL_TIMEOUT);
+    }
+    config
 }
 
 /// The host of an `http://` URL.
@@ -269,6 +279,23 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn watch_polls_have_a_deadline_unless_one_is_set() {
+        use segura_http::{Auth, ClientConfig, Secret};
+        use std::time::Duration;
+        let base = || ClientConfig::new("https://x", Auth::Bearer(Secret::new("t")));
+        assert_eq!(with_poll_deadline(base(), false).total_timeout, None);
+        assert_eq!(
+            with_poll_deadline(base(), true).total_timeout,
+            Some(Duration::from_secs(600))
+        );
+        let set = base().total_timeout(Some(Duration::from_secs(5)));
+        assert_eq!(
+            with_poll_deadline(set, true).total_timeout,
+            Some(Duration::from_secs(5))
+        );
+    }
 
     #[test]
     fn plain_http_to_another_host_is_noticed() {
