@@ -8,6 +8,7 @@ mod errors;
 mod get_drop;
 mod hostile;
 mod hostile_local;
+mod hostile_net;
 mod hostile_text;
 mod input;
 mod list;

@@ -468,7 +468,20 @@ impl ListDecoder {
                                 Err(e) => return Err(self.wire_error(0, e, "$".into())),
                             };
                             match slot {
+                                Some((Slot::List, _)) if self.saw_list => {
+                                    // Which of the two lists is the answer would be a
+                                    // guess: refuse.
+                                    let msg = format!(
+                                        "the envelope holds `{}` more than once",
+                                        self.list_key
+                                    );
+                                    let path = Some(self.list_key.to_owned());
+                                    return Err(self.fail(msg, i, path, false));
+                                }
                                 Some((slot, next)) => {
+                                    if slot == Slot::List {
+                                        self.saw_list = true;
+                                    }
                                     self.start = next;
                                     self.state = State::Value(slot);
                                 }
@@ -503,7 +516,6 @@ impl ListDecoder {
                     self.start = i;
                     match slot {
                         Slot::List => {
-                            self.saw_list = true;
                             match c {
                                 b'[' => {
                                     self.start = i + 1;

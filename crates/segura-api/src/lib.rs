@@ -14,6 +14,9 @@
 //!   [`Redactor`] to scrub the client's own secrets out of any text.
 //! * [`sort`] and [`stats`]: the building blocks of sorted views (a bounded top-N or a
 //!   full sort) and of per-group figures, fed one session at a time from a stream.
+//! * [`parse_token_answer`] and [`parse_drop_answer`]: the token endpoint's and the drop
+//!   endpoint's answers, read the same way by every transport (lifetimes clamped, only a
+//!   recognised drop success taken as one).
 //!
 //! Architecture invariant: no HTTP client, no server, no terminal. This crate must never
 //! depend on reqwest, hyper or clap; transports plug in through [`SessionStream::new`].
@@ -22,6 +25,7 @@
 
 mod api;
 pub mod decoder;
+pub mod drop_answer;
 mod error;
 pub mod filter;
 mod memory;
@@ -29,16 +33,19 @@ pub mod sort;
 pub mod stats;
 mod stream;
 pub mod text;
+pub mod token;
 
 #[cfg(any(test, feature = "mock"))]
 pub use api::MockSessionApi;
 pub use api::SessionApi;
 pub use decoder::{DecoderConfig, ListDecoder, Step};
+pub use drop_answer::{is_recognised_drop, parse_drop_answer};
 pub use error::{classify_response, AuthFailure, ConnectFailure, Error, Hint, Stage, TimeoutKind};
 pub use filter::SessionFilter;
 pub use memory::InMemoryApi;
 pub use stream::{ByteStream, Next, ReaderSource, SessionStream};
 pub use text::{sanitize, Redactor};
+pub use token::{parse_token_answer, TokenAnswer, MAX_TOKEN_LIFETIME};
 
 /// The wire types, re-exported so users need one dependency.
 pub use segura_model as model;

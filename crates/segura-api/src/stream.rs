@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use futures_core::Stream;
 use futures_util::StreamExt;
-use segura_model::RemoteSession;
+use segura_model::{ApiException, RemoteSession, SessionId};
 
 use crate::decoder::{DecoderConfig, ListDecoder, Step};
 use crate::error::Error;
@@ -33,6 +33,12 @@ pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, Error>> + Send>>;
 
 /// The sessions of a list body, decoded while the body arrives.
 ///
+/// A transport reports a body whose framing failed (a connection cut, a short
+/// `Content-Length`, a missing last chunk, a gzip check that does not match) as an item
+/// [`Error::InvalidResponse`] with `truncated: true`. The stream then ends with an error
+/// even when the JSON had already closed: a body is complete only when its framing says
+/// so.
+///
 /// As a [`Stream`] it yields owned sessions. [`SessionStream::next_ref`] lends each
 /// session instead, without allocating, for consumers that only look at it (filters,
 /// printers). Either way, sessions come out as soon as their closing brace arrives,
@@ -43,6 +49,9 @@ pub struct SessionStream {
     decoder: ListDecoder,
     bytes_received: u64,
     body_done: bool,
+    /// The transport's report that the body was cut, held until the decoder has said
+    /// whether the JSON itself was complete.
+    cut: Option<Error>,
     finished: bool,
     idle_reported: bool,
     redactor: Option<Redactor>,
@@ -71,6 +80,7 @@ impl SessionStream {
             decoder,
             bytes_received: 0,
             body_done: false,
+            cut: None,
             finished: false,
             idle_reported: false,
             redactor: None,
@@ -136,7 +146,12 @@ impl SessionStream {
                 Ok(Step::Session) => return Poll::Ready(Some(Ok(Ready::Session))),
                 Ok(Step::Done) => {
                     self.finished = true;
-                    return Poll::Ready(None);
+                    // The JSON closed, but the framing (length, chunks, gzip check) says
+                    // the body did not end well: it is not complete.
+                    return match self.cut.take() {
+                        Some(cut) => Poll::Ready(Some(Err(self.after_json(cut)))),
+                        None => Poll::Ready(None),
+                    };
                 }
                 Err(e) => {
                     self.finished = true;
@@ -158,6 +173,13 @@ impl SessionStream {
                         self.bytes_received += chunk.len() as u64;
                         self.decoder.feed(&chunk);
                     }
+                    Poll::Ready(Some(Err(e))) if is_cut(&e) => {
+                        // Let the decoder tell first whether the JSON was cut too: its
+                        // error then names the offset and the path.
+                        self.cut = Some(e);
+                        self.body_done = true;
+                        self.decoder.finish();
+                    }
                     Poll::Ready(Some(Err(e))) => {
                         self.finished = true;
                         return Poll::Ready(Some(Err(self.scrub(e))));
@@ -169,6 +191,60 @@ impl SessionStream {
                 },
             }
         }
+    }
+
+    /// A transport's report of a cut body, once the JSON itself had closed: with the
+    /// counts of what arrived.
+    fn after_json(&self, cut: Error) -> Error {
+        let message = match cut {
+            Error::InvalidResponse { message, .. } => message,
+            other => other.to_string(),
+        };
+        Error::InvalidResponse {
+            message: format!("the JSON was complete but the body was not: {message}"),
+            offset: self.bytes_received,
+            path: None,
+            sessions_before: self.decoder.sessions_decoded(),
+            truncated: true,
+        }
+    }
+
+    /// Reads the body of the one-session endpoint to its end (an error envelope or a cut
+    /// may come after the session) and returns the session, which must be the one asked
+    /// for: a body with another id, or with more than one session, is
+    /// [`Error::InvalidResponse`]; a valid body with none is [`Error::NotFound`].
+    pub async fn single(mut self, id: SessionId) -> Result<RemoteSession, Error> {
+        let mut found: Option<RemoteSession> = None;
+        while let Some(session) = futures_util::StreamExt::next(&mut self).await {
+            let session = session?;
+            let problem = if session.id != id {
+                Some(format!(
+                    "the answer for session {id} holds session {} instead",
+                    session.id
+                ))
+            } else if found.is_some() {
+                Some(format!(
+                    "the answer for session {id} holds more than one session"
+                ))
+            } else {
+                None
+            };
+            if let Some(message) = problem {
+                return Err(Error::InvalidResponse {
+                    message,
+                    offset: self.decoder.bytes_consumed(),
+                    path: Some("remote_session".into()),
+                    sessions_before: self.decoder.sessions_decoded().saturating_sub(1),
+                    truncated: false,
+                });
+            }
+            found = Some(session);
+        }
+        found.ok_or_else(|| Error::NotFound {
+            status: Some(200),
+            code: Some(ApiException::SESSION_NOT_FOUND),
+            message: format!("the server answered with no session for id {id}"),
+        })
     }
 
     /// The next session, lent without allocation; `None` at the end of a valid body.
@@ -188,6 +264,18 @@ impl SessionStream {
             Err(e) => Some(Err(e)),
         }
     }
+}
+
+/// Whether a transport's error says the body was cut (or its framing or compression
+/// broken): [`Error::InvalidResponse`] with `truncated`.
+fn is_cut(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::InvalidResponse {
+            truncated: true,
+            ..
+        }
+    )
 }
 
 /// What a step of a driver produced: a session, or (when asked for) a wait.

@@ -442,3 +442,39 @@ fn invalid_utf8_in_an_envelope_key_is_reported_at_its_byte() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn remote_sessions_twice_is_an_error_not_a_guess() {
+    let one = session_json(1);
+    let two = session_json(2);
+    for body in [
+        format!(r#"{{"code":200,"remote_sessions":[{one}],"remote_sessions":[{two}]}}"#),
+        format!(r#"{{"remote_sessions":[],"tenant":"Segura","remote_sessions":[{two}]}}"#),
+        format!(r#"{{"remote_sessions":null,"remote_sessions":[{two}]}}"#),
+    ] {
+        let (before, e) = err_of(body.as_bytes());
+        match &e {
+            Error::InvalidResponse {
+                message,
+                path,
+                truncated,
+                ..
+            } => {
+                assert!(message.contains("more than once"), "{e}");
+                assert_eq!(path.as_deref(), Some("remote_sessions"));
+                assert!(!truncated);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(before <= 1, "{body}");
+    }
+    // The get body's key, likewise.
+    let body = format!(r#"{{"remote_session":[{one}],"remote_session":[{two}]}}"#);
+    for size in [1, 7, body.len()] {
+        let (_, result) = decode_with(body.as_bytes(), size, ListDecoder::for_get());
+        assert!(
+            matches!(&result, Err(Error::InvalidResponse { message, .. }) if message.contains("`remote_session` more than once")),
+            "{result:?}"
+        );
+    }
+}

@@ -52,3 +52,8 @@ fn duration_seeds_and_reproducers() {
 fn sanitize_seeds_and_reproducers() {
     run("sanitize", fuzz_checks::sanitize, 12);
 }
+
+#[test]
+fn token_answer_seeds_and_reproducers() {
+    run("token_answer", fuzz_checks::token_answer, 15);
+}

@@ -363,3 +363,98 @@ async fn session_stream_reports_idle_while_the_body_waits() {
     }
     assert_eq!(rest, 2);
 }
+
+fn cut_error() -> Error {
+    Error::InvalidResponse {
+        message: "the response body was cut: gzip checksum mismatch".into(),
+        offset: 0,
+        path: None,
+        sessions_before: 0,
+        truncated: true,
+    }
+}
+
+fn body_then(chunks: Vec<&'static [u8]>, last: Error) -> SessionStream {
+    let items: Vec<Result<Bytes, Error>> = chunks
+        .into_iter()
+        .map(|c| Ok(Bytes::from_static(c)))
+        .chain(std::iter::once(Err(last)))
+        .collect();
+    SessionStream::new(Box::pin(futures_util::stream::iter(items)))
+}
+
+const TWO: &[u8] = br#"{"code":200,"remote_sessions":[{"id":"1","session_id":"e7acacb6aedbab70073456da5744166939b77527","start":"2024-05-06 16:05:07"},{"id":"2","session_id":"e7acacb6aedbab70073456da5744166939b77528","start":"2024-05-06 16:05:07"}]}"#;
+
+/// A body whose JSON closed but whose framing then failed is not complete: the sessions
+/// come, then an error with their count; never a clean end.
+#[tokio::test]
+async fn a_cut_after_the_json_closed_is_still_an_error() {
+    for split in [TWO.len(), TWO.len() - 1, 40] {
+        let (a, b) = TWO.split_at(split);
+        let mut stream = body_then(vec![a, b], cut_error());
+        let mut ids = Vec::new();
+        let mut error = None;
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(s) => ids.push(s.id.get()),
+                Err(e) => error = Some(e),
+            }
+        }
+        assert_eq!(ids, [1, 2]);
+        match error {
+            Some(Error::InvalidResponse {
+                message,
+                truncated: true,
+                sessions_before: 2,
+                offset,
+                ..
+            }) => {
+                assert!(message.contains("gzip checksum mismatch"), "{message}");
+                assert_eq!(offset, TWO.len() as u64);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+/// A cut inside the JSON is reported by the decoder, with its path and offset.
+#[tokio::test]
+async fn a_cut_inside_the_json_is_the_decoders_truncation() {
+    let mut stream = body_then(vec![&TWO[..150]], cut_error());
+    let mut n = 0;
+    let mut error = None;
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(_) => n += 1,
+            Err(e) => error = Some(e),
+        }
+    }
+    assert_eq!(n, 1);
+    assert!(
+        matches!(
+            &error,
+            Some(Error::InvalidResponse {
+                truncated: true,
+                sessions_before: 1,
+                path: Some(p),
+                ..
+            }) if p.starts_with("remote_sessions")
+        ),
+        "{error:?}"
+    );
+}
+
+/// Other errors of the transport (a timeout) pass through at once.
+#[tokio::test]
+async fn a_timeout_of_the_body_passes_through() {
+    let timeout = Error::Timeout {
+        kind: segura_api::TimeoutKind::Total,
+        message: "deadline".into(),
+    };
+    let mut stream = body_then(vec![TWO], timeout.clone());
+    let mut last = None;
+    while let Some(item) = stream.next().await {
+        last = Some(item.map(|s| s.id.get()));
+    }
+    assert_eq!(last, Some(Err(timeout)));
+}

@@ -98,6 +98,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "DURATION", value_parser = parse_std_duration)]
     pub read_timeout: Option<Duration>,
 
+    /// Deadline of each whole request, body included, e.g. 10m [env: SEGURA_TIMEOUT]
+    /// [default: none for a list, 5m for get, drop and the token request, 10m per watch poll]
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_std_duration)]
+    pub timeout: Option<Duration>,
+
     /// Retries of idempotent requests after a transient failure [default: 3]
     #[arg(long, global = true, value_name = "N")]
     pub retries: Option<u32>,

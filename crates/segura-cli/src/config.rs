@@ -17,6 +17,10 @@ use serde::Deserialize;
 use crate::cli::GlobalArgs;
 use crate::exit::CliError;
 
+/// The deadline of each poll of `watch` when no `--timeout` is set: a poll that hangs
+/// must not stop the watch for good.
+pub const WATCH_POLL_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
 /// Where a value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
@@ -142,6 +146,7 @@ struct ProfileFile {
     token_secret: Option<String>,
     connect_timeout: Option<DurationValue>,
     read_timeout: Option<DurationValue>,
+    timeout: Option<DurationValue>,
     retries: Option<u32>,
 }
 
@@ -268,6 +273,8 @@ pub struct Resolved {
     pub connect_timeout: Sourced<Duration>,
     /// Idle timeout.
     pub read_timeout: Sourced<Duration>,
+    /// Total deadline of each request (`--timeout`), when set.
+    pub timeout: Option<Sourced<Duration>>,
     /// Retries.
     pub retries: Sourced<u32>,
     /// Ask for gzip bodies (off with `--no-compression`).
@@ -560,6 +567,23 @@ pub fn resolve(global: &GlobalArgs, env: EnvLookup<'_>) -> Result<Resolved, CliE
         &prof.read_timeout,
         defaults.read_timeout,
     )?;
+    let timeout = match (global.timeout, env("SEGURA_TIMEOUT"), &prof.timeout) {
+        (Some(d), _, _) => Some(Sourced::new(d, Origin::Flag("--timeout"))),
+        (None, Some(text), _) => {
+            let d = crate::cli::parse_std_duration(&text).map_err(|e| {
+                CliError::config(
+                    format!("SEGURA_TIMEOUT: {e}"),
+                    "write a duration such as \"30s\" or \"10m\"",
+                )
+            })?;
+            Some(Sourced::new(d, Origin::Env("SEGURA_TIMEOUT")))
+        }
+        (None, None, Some(v)) => Some(Sourced::new(
+            v.to_duration("timeout", &path_for_errors)?,
+            porigin.clone(),
+        )),
+        (None, None, None) => None,
+    };
     let retries = match (global.retries, prof.retries) {
         (Some(n), _) => Sourced::new(n, Origin::Flag("--retries")),
         (None, Some(n)) => Sourced::new(n, porigin.clone()),
@@ -581,6 +605,7 @@ pub fn resolve(global: &GlobalArgs, env: EnvLookup<'_>) -> Result<Resolved, CliE
         insecure,
         connect_timeout,
         read_timeout,
+        timeout,
         retries,
         compression: !global.no_compression,
         method,
@@ -682,6 +707,7 @@ impl Resolved {
             .danger_accept_invalid_certs(self.insecure.value)
             .connect_timeout(self.connect_timeout.value)
             .read_timeout(self.read_timeout.value)
+            .total_timeout(self.timeout.as_ref().map(|t| t.value))
             .max_retries(self.retries.value)
             .compression(self.compression);
         if let Some(ca) = &self.ca_cert {
@@ -798,6 +824,21 @@ impl Resolved {
             humantime::format_duration(self.read_timeout.value).to_string(),
             self.read_timeout.origin.to_string(),
         );
+        let (v, o) = match &self.timeout {
+            Some(t) => (
+                humantime::format_duration(t.value).to_string(),
+                t.origin.to_string(),
+            ),
+            None => (
+                "-".to_owned(),
+                format!(
+                    "default: none for a list, {} for get, drop and the token request, {} per watch poll",
+                    humantime::format_duration(ClientConfig::DEFAULT_CALL_TIMEOUT),
+                    humantime::format_duration(WATCH_POLL_TIMEOUT)
+                ),
+            ),
+        };
+        push("timeout", v, o);
         push(
             "retries",
             self.retries.value.to_string(),
@@ -1066,5 +1107,49 @@ ca_cert = "ca.pem"
         );
         let e = resolve(&global_with_config(&path), &env_of(&[])).unwrap_err();
         assert!(e.report().contains("connect_timeout"), "{}", e.report());
+    }
+
+    #[test]
+    fn timeout_is_flag_then_env_then_profile_and_shown_with_its_origin() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_config(
+            dir.path(),
+            "[profiles.default]\nurl = \"https://x\"\ntimeout = \"7m\"\n",
+            0o600,
+        );
+        let mut g = global_with_config(&path);
+        let row = |r: &Resolved| {
+            r.rows()
+                .into_iter()
+                .find(|row| row[0] == "timeout")
+                .unwrap()
+        };
+        let r = resolve(&g, &env_of(&[])).unwrap();
+        assert_eq!(r.timeout.as_ref().unwrap().value, Duration::from_secs(420));
+        assert!(row(&r)[2].starts_with("profile default"), "{:?}", row(&r));
+        let env = env_of(&[("SEGURA_TIMEOUT", "90s")]);
+        let r = resolve(&g, &env).unwrap();
+        assert_eq!(r.timeout.as_ref().unwrap().value, Duration::from_secs(90));
+        assert_eq!(row(&r), ["timeout", "1m 30s", "env SEGURA_TIMEOUT"]);
+        g.timeout = Some(Duration::from_secs(2));
+        let r = resolve(&g, &env).unwrap();
+        assert_eq!(row(&r), ["timeout", "2s", "flag --timeout"]);
+        let env = env_of(&[("SEGURA_TOKEN", "t")]);
+        let cfg = resolve(&g, &env).unwrap().client_config().unwrap();
+        assert_eq!(cfg.total_timeout, Some(Duration::from_secs(2)));
+
+        let none = tempfile::tempdir().unwrap();
+        let g = global_with_config(&none.path().join("none.toml"));
+        let r = resolve(&g, &env_of(&[])).unwrap();
+        assert!(r.timeout.is_none());
+        let shown = row(&r);
+        assert_eq!(shown[1], "-");
+        assert!(
+            shown[2].contains("none for a list") && shown[2].contains("5m"),
+            "{shown:?}"
+        );
+        let e = resolve(&g, &env_of(&[("SEGURA_TIMEOUT", "soon")])).unwrap_err();
+        assert_eq!(e.exit_code(), 3);
+        assert!(e.report().contains("SEGURA_TIMEOUT"), "{}", e.report());
     }
 }

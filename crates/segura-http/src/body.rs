@@ -6,11 +6,12 @@
 //! * no chunk for longer than the read timeout: [`Error::Timeout`] with
 //!   [`TimeoutKind::Idle`];
 //! * past the request's total deadline: [`Error::Timeout`] with [`TimeoutKind::Total`];
-//! * the connection reset or aborted, a broken chunked encoding or gzip stream: the byte
-//!   stream simply ends, and the decoder reports the body as truncated
-//!   ([`Error::InvalidResponse`] with `truncated: true`), with the byte offset and the
-//!   number of complete sessions before the cut, which only the decoder knows. The
-//!   transport's own message goes to the log (`warn`).
+//! * the connection reset or aborted, a `Content-Length` longer than what came, a broken
+//!   chunked encoding or gzip stream (its CRC included): [`Error::InvalidResponse`] with
+//!   `truncated: true` and the transport's message. [`segura_api::SessionStream`] lets
+//!   the decoder report the cut first when the JSON was cut too (with the byte offset and
+//!   the number of complete sessions, which only the decoder knows), and reports this
+//!   error when the JSON had closed: such a body is not complete either.
 
 use std::future::Future as _;
 use std::pin::Pin;
@@ -38,8 +39,11 @@ pub(crate) fn after(d: Duration) -> Instant {
 pub(crate) struct BodyStream<S> {
     inner: S,
     idle: Duration,
-    idle_timer: Pin<Box<Sleep>>,
-    deadline: Option<(Duration, Pin<Box<Sleep>>)>,
+    /// One timer for both waits (one timer per body keeps a thousand concurrent bodies
+    /// cheap): it fires at the end of the idle wait or at the deadline, whichever comes
+    /// first.
+    timer: Pin<Box<Sleep>>,
+    deadline: Option<(Duration, Instant)>,
     bytes: u64,
     path: String,
     done: bool,
@@ -56,8 +60,8 @@ impl<S> BodyStream<S> {
         Self {
             inner,
             idle,
-            idle_timer: Box::pin(tokio::time::sleep_until(after(idle))),
-            deadline: total.map(|(d, at)| (d, Box::pin(tokio::time::sleep_until(at)))),
+            timer: Box::pin(tokio::time::sleep_until(next_wake(idle, total))),
+            deadline: total,
             bytes: 0,
             path,
             done: false,
@@ -79,8 +83,8 @@ where
         match this.inner.poll_next_unpin(cx) {
             Poll::Ready(Some(Ok(chunk))) => {
                 this.bytes += chunk.len() as u64;
-                let next = after(this.idle);
-                this.idle_timer.as_mut().reset(next);
+                let next = next_wake(this.idle, this.deadline);
+                this.timer.as_mut().reset(next);
                 return Poll::Ready(Some(Ok(chunk)));
             }
             Poll::Ready(Some(Err(e))) => {
@@ -88,13 +92,23 @@ where
                 if e.is_timeout() {
                     return Poll::Ready(Some(Err(this.idle_error())));
                 }
-                tracing::warn!(
+                let cause = error_chain(&e.without_url());
+                tracing::debug!(
                     path = %this.path,
                     bytes = this.bytes,
-                    error = %error_chain(&e),
+                    error = %cause,
                     "the response body was cut"
                 );
-                return Poll::Ready(None);
+                return Poll::Ready(Some(Err(Error::InvalidResponse {
+                    message: format!(
+                        "the response body was cut or its framing broken after {} bytes: {cause}",
+                        this.bytes
+                    ),
+                    offset: this.bytes,
+                    path: None,
+                    sessions_before: 0,
+                    truncated: true,
+                })));
             }
             Poll::Ready(None) => {
                 this.done = true;
@@ -102,25 +116,33 @@ where
             }
             Poll::Pending => {}
         }
-        if let Some((total, timer)) = &mut this.deadline {
-            if timer.as_mut().poll(cx).is_ready() {
-                this.done = true;
-                let message = format!(
-                    "the request took longer than its deadline of {} ({} bytes of the body received)",
-                    human(*total),
-                    this.bytes
-                );
-                return Poll::Ready(Some(Err(Error::Timeout {
-                    kind: TimeoutKind::Total,
-                    message,
-                })));
-            }
-        }
-        if this.idle_timer.as_mut().poll(cx).is_ready() {
+        if this.timer.as_mut().poll(cx).is_ready() {
             this.done = true;
+            if let Some((total, at)) = this.deadline {
+                if Instant::now() >= at {
+                    let message = format!(
+                        "the request took longer than its deadline of {} ({} bytes of the body received)",
+                        human(total),
+                        this.bytes
+                    );
+                    return Poll::Ready(Some(Err(Error::Timeout {
+                        kind: TimeoutKind::Total,
+                        message,
+                    })));
+                }
+            }
             return Poll::Ready(Some(Err(this.idle_error())));
         }
         Poll::Pending
+    }
+}
+
+/// When the body's timer fires next: at the end of the idle wait, or at the deadline.
+fn next_wake(idle: Duration, deadline: Option<(Duration, Instant)>) -> Instant {
+    let idle_end = after(idle);
+    match deadline {
+        Some((_, at)) => idle_end.min(at),
+        None => idle_end,
     }
 }
 

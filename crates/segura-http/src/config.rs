@@ -124,8 +124,16 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// Longest silence between two chunks of a body (and before the headers).
     pub read_timeout: Duration,
-    /// Deadline for a whole request, none by default (a list may take minutes).
+    /// Deadline of each whole request, from sending it to the last byte of its body
+    /// (the token request it may need included), for every endpoint, the list too.
+    /// `None` by default: a list then has no deadline (it may take minutes), and token,
+    /// get and drop requests have [`ClientConfig::call_timeout`]. When it runs out, the
+    /// call fails with [`Error::Timeout`] of kind `Total`.
     pub total_timeout: Option<Duration>,
+    /// Deadline of each token, get and drop request (to the end of its body) when
+    /// [`ClientConfig::total_timeout`] is not set: 5 minutes by default, so that a server
+    /// that sends one byte a second cannot hold them for hours.
+    pub call_timeout: Duration,
     /// Retries of idempotent requests.
     pub retry: RetryPolicy,
     /// How long before `expires_in` runs out a cached OAuth 2.0 token is renewed. A token
@@ -160,6 +168,7 @@ impl fmt::Debug for ClientConfig {
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
             .field("total_timeout", &self.total_timeout)
+            .field("call_timeout", &self.call_timeout)
             .field("retry", &self.retry)
             .field("token_refresh_margin", &self.token_refresh_margin)
             .field("compression", &self.compression)
@@ -168,8 +177,12 @@ impl fmt::Debug for ClientConfig {
 }
 
 impl ClientConfig {
+    /// The default of [`ClientConfig::call_timeout`]: 5 minutes.
+    pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+
     /// A configuration with defaults: TLS verification on, 30 s connect timeout, 120 s
-    /// idle timeout, no total deadline, 3 retries.
+    /// idle timeout, no total deadline for a list and 5 minutes for the other requests,
+    /// 3 retries.
     pub fn new(base_url: impl Into<String>, auth: Auth) -> Self {
         Self {
             base_url: base_url.into(),
@@ -180,6 +193,7 @@ impl ClientConfig {
             connect_timeout: Duration::from_secs(30),
             read_timeout: Duration::from_secs(120),
             total_timeout: None,
+            call_timeout: Self::DEFAULT_CALL_TIMEOUT,
             retry: RetryPolicy::default(),
             token_refresh_margin: Duration::from_secs(30),
             compression: true,
@@ -228,9 +242,16 @@ impl ClientConfig {
         self
     }
 
-    /// Sets a deadline for whole requests.
+    /// Sets a deadline for whole requests, the list included (see
+    /// [`ClientConfig::total_timeout`]).
     pub fn total_timeout(mut self, d: Option<Duration>) -> Self {
         self.total_timeout = d;
+        self
+    }
+
+    /// Sets the deadline of token, get and drop requests when no total deadline is set.
+    pub fn call_timeout(mut self, d: Duration) -> Self {
+        self.call_timeout = d;
         self
     }
 

@@ -12,8 +12,11 @@
 //!   endpoint's answer is never logged or quoted;
 //! * certificates are verified unless the caller turns that off by name; redirects are
 //!   not followed, so credentials only ever go to the configured server;
-//! * a drop is sent again only when the first attempt provably never reached the server,
-//!   and a list is never retried once its stream has been handed over;
+//! * a drop is sent again only when the first attempt provably never reached the server
+//!   or was refused with HTTP 401 (once, with a renewed token), and a list is never
+//!   retried once its stream has been handed over;
+//! * a body is complete only when its framing says so: a cut, a short `Content-Length`,
+//!   a missing last chunk or a failed gzip check is an error even after the JSON closed;
 //! * every failure is one of [`segura_api::Error`]'s variants, whatever the server sent.
 //!
 //! ```no_run
@@ -58,10 +61,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use futures_util::StreamExt;
 use reqwest::Method;
 use segura_api::{Error, ListDecoder, Redactor, SessionApi, SessionStream};
-use segura_model::{ApiException, DropResponse, RemoteSession, SessionHash, SessionId};
+use segura_model::{DropResponse, RemoteSession, SessionHash, SessionId};
 
 use crate::body::{BodyStream, RawBody};
 use crate::endpoint::Endpoints;
@@ -105,6 +107,7 @@ impl HttpClient {
                 "total timeout",
                 config.total_timeout.unwrap_or(Duration::MAX),
             ),
+            ("call timeout", config.call_timeout),
         ] {
             if d.is_zero() {
                 return Err(config_error(format!("the {name} must be longer than zero")));
@@ -209,8 +212,8 @@ impl SessionApi for HttpClient {
     /// Sends `GET /api/session/remotesessions` (retrying what may be retried) and returns
     /// the body as a stream once the headers say 200. From then on nothing is retried:
     /// sessions may already have reached the caller. A body cut midway (connection reset,
-    /// broken chunked encoding or gzip) ends the stream with
-    /// [`Error::InvalidResponse`] `{ truncated: true, .. }` after the sessions that
+    /// broken chunked encoding or gzip, even once the JSON has closed) ends the stream
+    /// with [`Error::InvalidResponse`] `{ truncated: true, .. }` after the sessions that
     /// arrived; silence longer than the read timeout ends it with [`Error::Timeout`]
     /// (`Idle`), and the total deadline, if set, with [`Error::Timeout`] (`Total`).
     async fn list_sessions(&self) -> Result<SessionStream, Error> {
@@ -226,25 +229,20 @@ impl SessionApi for HttpClient {
         let call = self.inner.call(Target::Get, Method::GET, url);
         let response = self.inner.send(&call).await?;
         let body = self.body(&call, response);
-        let mut sessions = SessionStream::with_decoder(Box::pin(body), ListDecoder::for_get())
-            .redacting(self.inner.redactor.clone());
-        // Read to the end: an error envelope may come after the session.
-        let mut first = None;
-        while let Some(session) = sessions.next().await {
-            let session = session?;
-            if first.is_none() {
-                first = Some(session);
-            }
-        }
-        first.ok_or_else(|| Error::NotFound {
-            status: Some(200),
-            code: Some(ApiException::SESSION_NOT_FOUND),
-            message: format!("the server answered with no session for id {id}"),
-        })
+        // Read to the end (an error envelope or a cut may come after the session), and
+        // accept only the session asked for.
+        SessionStream::with_decoder(Box::pin(body), ListDecoder::for_get())
+            .redacting(self.inner.redactor.clone())
+            .single(id)
+            .await
     }
 
     /// Sends `DELETE /api/pam/session/drop/{session_id}`, again only if the first attempt
-    /// provably never reached the server.
+    /// provably never reached the server, or was refused with HTTP 401 (then once, with
+    /// a renewed OAuth 2.0 token: a 401 is a refusal before anything happened). Only a
+    /// recognised success is `Ok` (see [`segura_api::parse_drop_answer`]); any other
+    /// answer is [`Error::InvalidResponse`]: the session may or may not have been
+    /// dropped.
     async fn drop_session(&self, session: &SessionHash) -> Result<DropResponse, Error> {
         let url = self.inner.endpoints.drop_session(session.as_str())?;
         let call = self.inner.call(Target::Drop, Method::DELETE, url);
@@ -269,112 +267,13 @@ impl SessionApi for HttpClient {
                 });
             }
         };
-        parse_drop(status, &body).map_err(|e| self.inner.redactor.scrub(e))
+        segura_api::parse_drop_answer(status, &body).map_err(|e| self.inner.redactor.scrub(e))
     }
-}
-
-/// Reads the drop endpoint's answer: the envelope, which may report an error even with
-/// HTTP 200.
-fn parse_drop(status: u16, body: &[u8]) -> Result<DropResponse, Error> {
-    let text = String::from_utf8_lossy(body);
-    let trimmed = text.trim_start_matches('\u{feff}').trim();
-    if trimmed.is_empty() {
-        if status == 204 {
-            return Ok(DropResponse::default());
-        }
-        return Err(Error::InvalidResponse {
-            message: format!("the answer to the drop (HTTP {status}) is empty"),
-            offset: 0,
-            path: None,
-            sessions_before: 0,
-            truncated: true,
-        });
-    }
-    match serde_json::from_str::<DropResponse>(trimmed) {
-        Ok(answer) if answer.envelope.is_error() => {
-            Err(segura_api::classify_response(status, body, None))
-        }
-        Ok(answer) => Ok(answer),
-        Err(e) => {
-            let message = if trimmed.starts_with('<') {
-                let page = match segura_api::classify_response(status, body, None) {
-                    Error::Api { message, .. } | Error::Server { message, .. } => message,
-                    other => other.to_string(),
-                };
-                format!("the answer to the drop is an HTML page, not JSON: {page}")
-            } else {
-                format!("the answer to the drop is not the API's JSON: {e}")
-            };
-            Err(Error::InvalidResponse {
-                message,
-                offset: offset_of(trimmed, e.line(), e.column()),
-                path: None,
-                sessions_before: 0,
-                truncated: e.is_eof(),
-            })
-        }
-    }
-}
-
-/// The byte offset of a 1-based line and column.
-fn offset_of(text: &str, line: usize, column: usize) -> u64 {
-    let before: usize = text
-        .split_inclusive('\n')
-        .take(line.saturating_sub(1))
-        .map(str::len)
-        .sum();
-    (before + column.saturating_sub(1)) as u64
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn drop_answers() {
-        let ok = parse_drop(
-            200,
-            br#"{"code":200,"response":{"status":200,"message":"Session dropped successfully","error":false},"tenant":"Segura"}"#,
-        );
-        assert!(
-            matches!(&ok, Ok(d) if d.envelope.message() == Some("Session dropped successfully"))
-        );
-        let in_200 = parse_drop(
-            200,
-            br#"{"code":400,"response":{"status":400,"message":"1002: Session not found","error":true},"exception":{"code":1002,"message":"1002: Session not found","detail":null}}"#,
-        );
-        assert!(matches!(
-            in_200,
-            Err(Error::NotFound {
-                code: Some(1002),
-                ..
-            })
-        ));
-        let html = parse_drop(200, b"<html><title>Login</title></html>");
-        assert!(
-            matches!(&html, Err(Error::InvalidResponse { message, .. }) if message.contains("Login")),
-            "{html:?}"
-        );
-        let cut = parse_drop(200, br#"{"code":200,"resp"#);
-        assert!(matches!(
-            cut,
-            Err(Error::InvalidResponse {
-                truncated: true,
-                ..
-            })
-        ));
-        assert!(parse_drop(204, b"").is_ok());
-        assert!(matches!(
-            parse_drop(200, b""),
-            Err(Error::InvalidResponse { .. })
-        ));
-    }
-
-    #[test]
-    fn offsets() {
-        assert_eq!(offset_of("abc\ndef", 2, 2), 5);
-        assert_eq!(offset_of("abc", 1, 1), 0);
-    }
 
     #[test]
     fn user_agent() {

@@ -17,14 +17,25 @@ use segura_api::Error;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+use crate::body::after;
 use crate::secret::Secret;
 
 /// A token as the token endpoint returned it.
 pub(crate) struct Fetched {
     /// `access_token`.
     pub(crate) access_token: Secret,
-    /// `expires_in`, when the server sent one.
+    /// `expires_in`, when the server sent one, clamped by
+    /// [`segura_api::parse_token_answer`] to at most a year.
     pub(crate) expires_in: Option<Duration>,
+}
+
+impl From<segura_api::TokenAnswer> for Fetched {
+    fn from(answer: segura_api::TokenAnswer) -> Self {
+        Self {
+            access_token: Secret::new(answer.access_token),
+            expires_in: answer.expires_in,
+        }
+    }
 }
 
 /// A token ready to be sent, and the generation it belongs to.
@@ -142,9 +153,12 @@ impl TokenCache {
             header,
             generation: state.generation,
         };
-        let renew_at = fetched
-            .expires_in
-            .map(|lifetime| started + usable_for(lifetime, self.margin));
+        // The lifetime is clamped already; `checked_add` keeps any lifetime from
+        // panicking here all the same (a far future is "never renew by time").
+        let renew_at = fetched.expires_in.map(|lifetime| {
+            let usable = usable_for(lifetime.min(segura_api::MAX_TOKEN_LIFETIME), self.margin);
+            started.checked_add(usable).unwrap_or_else(|| after(usable))
+        });
         tracing::debug!(
             generation = state.generation,
             expires_in_s = fetched.expires_in.map(|d| d.as_secs()),
@@ -182,6 +196,22 @@ mod tests {
     use super::*;
     use std::sync::atomic::AtomicUsize;
     use std::sync::Arc;
+
+    #[tokio::test]
+    async fn a_huge_lifetime_does_not_panic() {
+        let cache = TokenCache::new(Duration::from_secs(30));
+        let huge = cache
+            .get(|| async {
+                Ok(Fetched {
+                    access_token: Secret::new("t"),
+                    expires_in: Some(Duration::MAX),
+                })
+            })
+            .await;
+        assert!(matches!(huge, Ok(Token { generation: 1, .. })));
+        let cached = cache.get(|| async { Err(unexpected()) }).await;
+        assert!(matches!(cached, Ok(Token { generation: 1, .. })));
+    }
 
     #[test]
     fn margin() {

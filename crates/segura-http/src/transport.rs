@@ -166,10 +166,20 @@ struct Credential {
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 impl Inner {
-    /// A call to `url` with this client's total deadline, if any.
+    /// A call to `url` with its deadline, if any.
     pub(crate) fn call(&self, target: Target, method: Method, url: Url) -> Call {
-        let deadline = self.config.total_timeout.map(|d| (d, after(d)));
-        Call::new(target, method, url, deadline)
+        Call::new(target, method, url, self.deadline(target))
+    }
+
+    /// The deadline of a new call to `target`, starting now: the total timeout when set,
+    /// else the call timeout for everything but a list.
+    fn deadline(&self, target: Target) -> Option<(Duration, Instant)> {
+        let length = match (self.config.total_timeout, target) {
+            (Some(d), _) => Some(d),
+            (None, Target::List) => None,
+            (None, _) => Some(self.config.call_timeout),
+        };
+        length.map(|d| (d, after(d)))
     }
 
     /// Sends `call` until it succeeds (2xx) or fails for good; retries what may be retried;
@@ -199,6 +209,9 @@ impl Inner {
                         "response"
                     );
                     if status.is_success() {
+                        if let Some(error) = unexpected_encoding(call, &response) {
+                            return Err(error);
+                        }
                         return Ok(response);
                     }
                     if status == StatusCode::UNAUTHORIZED && !renewed {
@@ -366,16 +379,24 @@ impl Inner {
                 ));
             };
             tracing::debug!(path = token_url.path(), "requesting an access token");
+            // The token request has its own deadline, and never outlives the call's.
+            let own = self.deadline(Target::Token);
+            let deadline = match (deadline, own) {
+                (Some(a), Some(b)) => Some(if a.1 <= b.1 { a } else { b }),
+                (a, b) => a.or(b),
+            };
             let call = Call::new(Target::Token, Method::POST, token_url.clone(), deadline);
             let response = self.send(&call).await?;
             let status = response.status().as_u16();
             // The body holds the token: it is parsed here and never logged or quoted.
-            let body = read_capped(response, ERROR_BODY_CAP).await.map_err(|e| {
-                token_body_error(format!(
-                    "the token response could not be read: {}",
-                    error_chain(&e)
-                ))
-            })?;
+            let body = within(&call, read_capped(response, ERROR_BODY_CAP))
+                .await?
+                .map_err(|e| {
+                    token_body_error(format!(
+                        "the token response could not be read: {}",
+                        error_chain(&e.without_url())
+                    ))
+                })?;
             let fetched = parse_token(status, &body).map_err(|e| self.redactor.scrub(e))?;
             self.redactor.add(fetched.access_token.expose());
             Ok(fetched)
@@ -466,11 +487,15 @@ impl Inner {
             } if *s > 0 => Duration::from_secs(*s),
             _ => backoff(policy.initial_backoff, policy.max_backoff, retries),
         };
-        if call.started.elapsed() + delay > policy.max_elapsed {
+        // `Retry-After` comes from the network: no sum with it may overflow.
+        if call.started.elapsed().saturating_add(delay) > policy.max_elapsed {
             return None;
         }
         if let Some((_, at)) = call.deadline {
-            if Instant::now() + delay >= at {
+            if Instant::now()
+                .checked_add(delay)
+                .is_none_or(|then| then >= at)
+            {
                 return None;
             }
         }
@@ -550,65 +575,50 @@ fn token_body_error(message: String) -> Error {
     }
 }
 
-/// Reads the token endpoint's success answer. Error messages never quote the body: it
-/// holds the token.
+/// Reads the token endpoint's success answer (see [`segura_api::parse_token_answer`]:
+/// the lifetime comes clamped). Error messages never quote the body: it holds the token.
 pub(crate) fn parse_token(status: u16, body: &[u8]) -> Result<Fetched, Error> {
-    let value: serde_json::Value = serde_json::from_slice(body).map_err(|_| {
-        token_body_error(format!(
-            "the token endpoint answered HTTP {status} with {} that is not JSON",
-            if body.is_empty() {
-                "an empty body"
-            } else {
-                "a body"
-            }
-        ))
-    })?;
-    let Some(object) = value.as_object() else {
-        return Err(token_body_error(
-            "the token endpoint's answer is not a JSON object".into(),
-        ));
-    };
-    let token = object
-        .get("access_token")
-        .and_then(|v| v.as_str())
-        .filter(|t| !t.trim().is_empty());
-    let Some(token) = token else {
-        if object.contains_key("error") || object.contains_key("response") {
-            // An error inside a success status; it carries no token to hide.
-            return Err(classify_response(status.max(400), body, None));
-        }
-        return Err(Error::InvalidResponse {
-            message: "the token endpoint's answer has no access_token".into(),
-            offset: 0,
-            path: Some("access_token".into()),
-            sessions_before: 0,
-            truncated: false,
-        });
-    };
-    if let Some(kind) = object.get("token_type").and_then(|v| v.as_str()) {
-        if !kind.eq_ignore_ascii_case("bearer") {
-            return Err(Error::InvalidResponse {
-                message: format!(
-                    "the token endpoint issued a {kind:?} token; only Bearer tokens are supported"
-                ),
-                offset: 0,
-                path: Some("token_type".into()),
-                sessions_before: 0,
-                truncated: false,
-            });
-        }
+    segura_api::parse_token_answer(status, body).map(Fetched::from)
+}
+
+/// The error for a success whose body is encoded in a way the client did not ask for
+/// (reqwest decodes, and removes the header of, the gzip it asked for): a body in `br`
+/// or `zstd`, or in gzip while compression is off, cannot be read, and guessing is no
+/// answer.
+fn unexpected_encoding(call: &Call, response: &Response) -> Option<Error> {
+    let codings: Vec<String> = response
+        .headers()
+        .get_all(header::CONTENT_ENCODING)
+        .iter()
+        .flat_map(|v| {
+            String::from_utf8_lossy(v.as_bytes())
+                .split(',')
+                .map(|c| c.trim().to_ascii_lowercase())
+                .collect::<Vec<_>>()
+        })
+        .filter(|c| !c.is_empty() && c != "identity")
+        .collect();
+    if codings.is_empty() {
+        return None;
     }
-    let expires_in = match object.get("expires_in") {
-        Some(serde_json::Value::Number(n)) => n
-            .as_u64()
-            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
-        Some(serde_json::Value::String(s)) => s.trim().parse::<u64>().ok(),
-        _ => None,
-    }
-    .map(Duration::from_secs);
-    Ok(Fetched {
-        access_token: Secret::new(token.trim()),
-        expires_in,
+    let shown: String = codings
+        .join(", ")
+        .chars()
+        .filter(|c| c.is_ascii_graphic() || *c == ' ')
+        .take(60)
+        .collect();
+    tracing::debug!(path = call.url.path(), encoding = %shown, "unexpected content encoding");
+    Some(Error::InvalidResponse {
+        message: format!(
+            "the server answered {} {} with a body in the content encoding {shown:?}, \
+             which the client did not ask for",
+            call.method,
+            call.url.path()
+        ),
+        offset: 0,
+        path: None,
+        sessions_before: 0,
+        truncated: false,
     })
 }
 

@@ -427,7 +427,7 @@ fn debug_output_redacts_every_secret() {
          auth: OAuth2 { client_id: \"ci\", client_secret: [redacted], method: Body }, \
          ca_cert_pem: Some(<27 bytes of PEM>), ca_cert_path: None, \
          danger_accept_invalid_certs: false, connect_timeout: 30s, read_timeout: 120s, \
-         total_timeout: None, retry: RetryPolicy { max_retries: 0, initial_backoff: 500ms, \
+         total_timeout: None, call_timeout: 300s, retry: RetryPolicy { max_retries: 0, initial_backoff: 500ms, \
          max_backoff: 10s, max_elapsed: 60s }, token_refresh_margin: 30s, compression: true }"
     );
     // A certificate that is not one is refused when the client is built.

@@ -13,7 +13,7 @@ async fn http_proxy_is_used_and_no_proxy_exempts_a_host() {
     let (l, proxy_url) = listener().await;
     let peer = tokio::spawn(one_request(
         l,
-        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 47\r\nconnection: close\r\n\r\n{\"code\":200,\"tenant\":\"t\",\"remote_sessions\":[]}".to_owned(),
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 46\r\nconnection: close\r\n\r\n{\"code\":200,\"tenant\":\"t\",\"remote_sessions\":[]}".to_owned(),
     ));
     // A host that does not resolve: only the proxy can reach it.
     let config = || {

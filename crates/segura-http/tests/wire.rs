@@ -14,7 +14,7 @@ async fn path_prefix_user_agent_and_authorization_on_the_wire() {
     let (l, url) = listener().await;
     let peer = tokio::spawn(one_request(
         l,
-        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 47\r\nconnection: close\r\n\r\n{\"code\":200,\"tenant\":\"t\",\"remote_sessions\":[]}".to_owned(),
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 46\r\nconnection: close\r\n\r\n{\"code\":200,\"tenant\":\"t\",\"remote_sessions\":[]}".to_owned(),
     ));
     let config = ClientConfig::new(
         format!("{url}/pam/core"),
@@ -73,7 +73,7 @@ async fn compression_off_asks_for_no_gzip() {
     let (l, url) = listener().await;
     let peer = tokio::spawn(one_request(
         l,
-        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 47\r\nconnection: close\r\n\r\n{\"code\":200,\"tenant\":\"t\",\"remote_sessions\":[]}".to_owned(),
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 46\r\nconnection: close\r\n\r\n{\"code\":200,\"tenant\":\"t\",\"remote_sessions\":[]}".to_owned(),
     ));
     let config = ClientConfig::new(url, Auth::Bearer(Secret::new("tok3n")))
         .retry(RetryPolicy::none())

@@ -172,3 +172,25 @@ pub fn sanitize(data: &[u8]) {
     let cleaned = r.clean(&text);
     assert!(!cleaned.chars().any(segura_api::text::needs_escape));
 }
+
+/// The token-answer parser never panics, and a lifetime it accepts is at most
+/// `MAX_TOKEN_LIFETIME`, so that adding it to the clock cannot overflow. The first byte
+/// picks the HTTP status (200 or 201), the rest is the body.
+pub fn token_answer(data: &[u8]) {
+    let Some((&pick, body)) = data.split_first() else {
+        return;
+    };
+    let status = if pick % 2 == 0 { 200 } else { 201 };
+    if let Ok(answer) = segura_api::parse_token_answer(status, body) {
+        assert!(!answer.access_token.trim().is_empty(), "an empty token");
+        if let Some(lifetime) = answer.expires_in {
+            assert!(
+                lifetime <= segura_api::MAX_TOKEN_LIFETIME,
+                "lifetime {lifetime:?} not clamped"
+            );
+            assert!(std::time::Instant::now().checked_add(lifetime).is_some());
+            assert!(std::time::SystemTime::now().checked_add(lifetime).is_some());
+        }
+        assert!(!format!("{answer:?}").contains(&answer.access_token));
+    }
+}

@@ -2,7 +2,7 @@
 
 use std::io::{self, BufRead, Write};
 
-use segura_api::SessionApi;
+use segura_api::{Error as ApiError, SessionApi};
 use serde::Serialize;
 use tokio::runtime::Runtime;
 
@@ -38,7 +38,33 @@ impl Confirm for TerminalConfirm {
 struct Dropped<'a> {
     session_id: &'a str,
     dropped: bool,
-    message: &'a str,
+    /// The server's own message; never one the client made up.
+    message: Option<&'a str>,
+}
+
+/// What to do when the answer to a drop could not be read: the drop may have happened.
+pub const CHECK_ADVICE: &str =
+    "check with `segura sessions get ID` (or `segura sessions list`) whether it is still open";
+
+/// An answer that was not understood, with the advice to check.
+fn not_understood(error: ApiError) -> CliError {
+    let error = match error {
+        ApiError::InvalidResponse {
+            message,
+            offset,
+            path,
+            sessions_before,
+            truncated,
+        } => ApiError::InvalidResponse {
+            message: format!("{message}; {CHECK_ADVICE}"),
+            offset,
+            path,
+            sessions_before,
+            truncated,
+        },
+        other => other,
+    };
+    CliError::from(error)
 }
 
 /// Drops the session once confirmed; `interactive` tells whether a person can answer.
@@ -68,11 +94,24 @@ pub fn run(
             )));
         }
     }
-    let response = rt.block_on(api.drop_session(hash))?;
-    let message = response
-        .envelope
-        .message()
-        .unwrap_or("Session dropped successfully");
+    let response = rt
+        .block_on(api.drop_session(hash))
+        .map_err(not_understood)?;
+    // Every transport should refuse an answer that is not a recognised success; this
+    // holds for any implementation of the API all the same.
+    if !segura_api::is_recognised_drop(&response) {
+        return Err(not_understood(ApiError::InvalidResponse {
+            message: format!(
+                "{} (no recognised success message)",
+                segura_api::drop_answer::NOT_UNDERSTOOD
+            ),
+            offset: 0,
+            path: None,
+            sessions_before: 0,
+            truncated: false,
+        }));
+    }
+    let message = response.envelope.message();
     let record = Dropped {
         session_id: hash.as_str(),
         dropped: true,
@@ -86,14 +125,17 @@ pub fn run(
             out,
             "session_id,dropped,message\n{},true,\"{}\"",
             record.session_id,
-            record.message.replace('"', "\"\"")
+            record.message.unwrap_or_default().replace('"', "\"\"")
         ),
-        Format::Table => writeln!(
-            out,
-            "dropped session {}: {}",
-            record.session_id,
-            crate::output::sanitize(record.message)
-        ),
+        Format::Table => match record.message {
+            Some(m) => writeln!(
+                out,
+                "dropped session {}: {}",
+                record.session_id,
+                crate::output::sanitize(m)
+            ),
+            None => writeln!(out, "dropped session {}", record.session_id),
+        },
     };
     written.and_then(|()| out.flush()).map_err(CliError::output)
 }
@@ -121,13 +163,48 @@ mod tests {
         }
     }
 
+    fn success() -> DropResponse {
+        match serde_json::from_str(
+            r#"{"code":200,"response":{"status":200,"message":"Session dropped successfully","error":false},"tenant":"Segura"}"#,
+        ) {
+            Ok(d) => d,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
     fn api(times: usize) -> MockSessionApi {
         let mut api = MockSessionApi::new();
         api.expect_drop_session()
             .withf(|h| h.as_str() == HASH)
             .times(times)
-            .returning(|_| Ok(DropResponse::default()));
+            .returning(|_| Ok(success()));
         api
+    }
+
+    #[test]
+    fn an_answer_that_is_not_a_recognised_success_is_exit_8_with_advice() {
+        let rt = crate::feed::runtime().unwrap();
+        let mut api = MockSessionApi::new();
+        api.expect_drop_session()
+            .times(1)
+            .returning(|_| Ok(DropResponse::default()));
+        let mut out = Vec::new();
+        let e = run(
+            &rt,
+            &api,
+            &args(true),
+            false,
+            &mut Answer(true, vec![]),
+            &mut out,
+            &OutputOpts::default(),
+        )
+        .unwrap_err();
+        assert_eq!(e.exit_code(), 8);
+        let r = e.report();
+        assert!(r.contains("may or may not have been dropped"), "{r}");
+        assert!(r.contains("sessions get"), "{r}");
+        assert!(out.is_empty());
+        assert!(!r.contains("Session dropped successfully"), "{r}");
     }
 
     #[test]

@@ -35,6 +35,9 @@ pub struct Ctx {
     pub stderr_tty: bool,
     /// Standard input is a terminal.
     pub stdin_tty: bool,
+    /// The requests are polls of `watch`: without `--timeout`, each has a deadline of
+    /// [`crate::config::WATCH_POLL_TIMEOUT`].
+    pub watch_poll: bool,
 }
 
 /// Whether colours are allowed at all (NO_COLOR, --no-color, TERM=dumb).
@@ -52,6 +55,7 @@ impl Ctx {
             stdout_tty: io::stdout().is_terminal(),
             stderr_tty: io::stderr().is_terminal(),
             stdin_tty: io::stdin().is_terminal(),
+            watch_poll: false,
         }
     }
 
@@ -87,7 +91,7 @@ impl Ctx {
         if let Some(url) = &resolved.url {
             register_url_password(&url.value);
         }
-        let config = resolved.client_config()?;
+        let config = with_poll_deadline(resolved.client_config()?, self.watch_poll);
         register_secrets(&config.auth);
         tracing::debug!(
             url = %config.base_url,
@@ -177,6 +181,19 @@ fn register_secrets(auth: &segura_http::Auth) {
     }
 }
 
+/// The configuration of `watch`'s polls: without `--timeout`, each poll has the
+/// deadline [`crate::config::WATCH_POLL_TIMEOUT`], so a server that hangs or drips
+/// cannot stop the watch for good.
+fn with_poll_deadline(
+    mut config: segura_http::ClientConfig,
+    watch_poll: bool,
+) -> segura_http::ClientConfig {
+    if watch_poll && config.total_timeout.is_none() {
+        config.total_timeout = Some(crate::config::WATCH_POLL_TIMEOUT);
+    }
+    config
+}
+
 /// The host of an `http://` URL.
 fn plain_http_host(url: &str) -> Option<&str> {
     let rest = url.strip_prefix("http://")?;
@@ -236,6 +253,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             })
         }
         Command::Sessions(SessionsCommand::Watch(args)) => {
+            let ctx = Ctx {
+                watch_poll: true,
+                ..ctx
+            };
             let mut opts = ctx.output_opts(args.fields.clone());
             opts.flush_each = true;
             let quiet = ctx.global.quiet;
@@ -317,6 +338,23 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn watch_polls_have_a_deadline_unless_one_is_set() {
+        use segura_http::{Auth, ClientConfig, Secret};
+        use std::time::Duration;
+        let base = || ClientConfig::new("https://x", Auth::Bearer(Secret::new("t")));
+        assert_eq!(with_poll_deadline(base(), false).total_timeout, None);
+        assert_eq!(
+            with_poll_deadline(base(), true).total_timeout,
+            Some(Duration::from_secs(600))
+        );
+        let set = base().total_timeout(Some(Duration::from_secs(5)));
+        assert_eq!(
+            with_poll_deadline(set, true).total_timeout,
+            Some(Duration::from_secs(5))
+        );
+    }
 
     #[test]
     fn plain_http_to_another_host_is_noticed() {
