@@ -56,15 +56,30 @@ pub struct Cli {
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum Format {
-    /// Aligned columns for people.
+    /// Aligned columns for people, fitted to the terminal.
     #[default]
     Table,
+    /// A table of every field, nothing shortened or left out.
+    Wide,
     /// One JSON array (one object for `get`).
     Json,
     /// One JSON object per line.
     Ndjson,
     /// RFC 4180 CSV with a header of the API's key names.
     Csv,
+}
+
+impl From<Format> for crate::output::Format {
+    fn from(f: Format) -> Self {
+        use crate::output::Format as O;
+        match f {
+            Format::Table => O::Table,
+            Format::Wide => O::Wide,
+            Format::Json => O::Json,
+            Format::Ndjson => O::Ndjson,
+            Format::Csv => O::Csv,
+        }
+    }
 }
 
 /// Options that apply to every command.
@@ -114,6 +129,10 @@ pub struct GlobalArgs {
     /// Output format
     #[arg(short = 'o', long, global = true, value_enum, default_value_t = Format::Table)]
     pub output: Format,
+
+    /// No header line in tables and CSV
+    #[arg(long, global = true)]
+    pub no_headers: bool,
 
     /// CSV cells exactly as received: without it, a cell starting with = + - @ TAB or
     /// CR (a spreadsheet formula) is led by '
@@ -446,7 +465,7 @@ fn parse_session_duration(s: &str) -> Result<SessionDuration, String> {
 }
 
 fn now() -> chrono::NaiveDateTime {
-    chrono::Local::now().naive_local()
+    crate::clock::now().naive
 }
 
 fn parse_since(s: &str) -> Result<chrono::NaiveDateTime, String> {

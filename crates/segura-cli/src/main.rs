@@ -11,6 +11,7 @@
 //! it holds no HTTP, decoding, sorting or aggregation logic of its own.
 
 mod cli;
+mod clock;
 mod commands;
 mod config;
 mod diag;

@@ -5,9 +5,9 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::cli::Format;
 use crate::config::Resolved;
-use crate::output::table::{Cell, Column, Table, Tone};
+use crate::output::table::{Cell, Column, Tone};
+use crate::output::Format;
 use crate::output::{sanitize, OutputOpts};
 
 #[derive(Serialize)]
@@ -40,24 +40,24 @@ pub fn show(mut out: impl Write, resolved: &Resolved, opts: &OutputOpts) -> io::
         Format::Csv => {
             let mut w = csv::Writer::from_writer(&mut out);
             let err = |e: csv::Error| io::Error::other(e.to_string());
-            w.write_record(["setting", "value", "source"])
-                .map_err(err)?;
+            if !opts.no_headers {
+                w.write_record(["setting", "value", "source"])
+                    .map_err(err)?;
+            }
             for r in records {
                 w.write_record([r.setting, r.value, r.source])
                     .map_err(err)?;
             }
             w.flush()?;
         }
-        Format::Table => {
-            let mut t = Table::new(
+        Format::Table | Format::Wide => {
+            let mut t = opts.table(
                 &mut out,
                 vec![
-                    Column::left("SETTING"),
-                    Column::left("VALUE"),
-                    Column::left("SOURCE"),
+                    Column::left("SETTING").whole().keep(Column::ALWAYS),
+                    Column::left("VALUE").keep(Column::ALWAYS),
+                    Column::left("SOURCE").keep(Column::ALWAYS),
                 ],
-                opts.width,
-                opts.color,
             );
             for r in records {
                 let tone = if r.source == "default" || r.source == "not set" {

@@ -133,8 +133,9 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::{parse_sort_key, FilterArgs, Format};
+    use crate::cli::{parse_sort_key, FilterArgs};
     use crate::feed::ApiFeed;
+    use crate::output::Format;
     use segura_api::InMemoryApi;
     use segura_model::{parse_datetime, Field, SessionDuration, SessionHash, SessionId};
 

@@ -69,8 +69,13 @@ impl Ctx {
         } else {
             None
         };
+        let quiet = self.global.quiet;
         OutputOpts {
-            format: self.global.output,
+            format: self.global.output.into(),
+            no_headers: self.global.no_headers,
+            pretty: self.stdout_tty,
+            note: (!quiet).then_some(diag::note as crate::output::NoteFn),
+            now: Some(crate::clock::now().naive),
             fields,
             color: self.stdout_tty && colour_allowed(&self.global),
             width,

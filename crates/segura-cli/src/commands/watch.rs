@@ -21,10 +21,11 @@ use segura_api::{Error as ApiError, SessionFilter};
 use segura_model::SessionId;
 use serde::{Deserialize, Serialize};
 
-use crate::cli::{Format, WatchArgs};
+use crate::cli::WatchArgs;
 use crate::exit::CliError;
 use crate::feed::{Feed, Flow};
 use crate::output::sessions::{event_sink, EventKind, EventSink};
+use crate::output::Format;
 use crate::output::OutputOpts;
 use crate::progress::Progress;
 use crate::state_file;

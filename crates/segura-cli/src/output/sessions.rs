@@ -12,9 +12,8 @@ use std::io::{self, Write};
 
 use segura_model::{Field, FieldText, RemoteSession, SessionId};
 
-use super::table::{Align, Cell, Column, Table, Tone};
-use super::{human_duration, sanitize, OutputOpts};
-use crate::cli::Format;
+use super::table::{Cell, Column, Table, Tone};
+use super::{human_duration, running_duration, sanitize, time_text, Format, OutputOpts};
 
 /// Where a stream of sessions is printed.
 pub trait SessionSink {
@@ -39,7 +38,7 @@ pub fn session_sink<'a, W: Write + 'a>(
         Format::Ndjson => Box::new(JsonLines::new(out, opts, false)),
         Format::Json => Box::new(JsonLines::new(out, opts, true)),
         Format::Csv => Box::new(CsvSink::new(out, opts, None)?),
-        Format::Table => Box::new(TableSink::new(out, opts, None)),
+        Format::Table | Format::Wide => Box::new(TableSink::new(out, opts, None)),
     })
 }
 
@@ -58,6 +57,7 @@ struct JsonLines<W: Write> {
     buf: Vec<u8>,
     fields: Option<Vec<Field>>,
     array: bool,
+    pretty: bool,
     count: u64,
     flush_each: bool,
 }
@@ -69,6 +69,7 @@ impl<W: Write> JsonLines<W> {
             buf: Vec::with_capacity(1024),
             fields: opts.fields.clone(),
             array,
+            pretty: array && opts.pretty,
             count: 0,
             flush_each: opts.flush_each,
         }
@@ -82,7 +83,15 @@ impl<W: Write> SessionSink for JsonLines<W> {
             self.buf
                 .extend_from_slice(if self.count == 0 { b"[\n" } else { b",\n" });
         }
-        session_json(&mut self.buf, session, self.fields.as_deref());
+        if self.pretty {
+            let written = match self.fields.as_deref() {
+                None => serde_json::to_writer_pretty(&mut self.buf, session),
+                Some(f) => serde_json::to_writer_pretty(&mut self.buf, &session.project(f)),
+            };
+            written.map_err(io::Error::other)?;
+        } else {
+            session_json(&mut self.buf, session, self.fields.as_deref());
+        }
         if !self.array {
             self.buf.push(b'\n');
         }
@@ -142,8 +151,10 @@ impl<W: Write> CsvSink<W> {
         let mut out = csv::WriterBuilder::new()
             .buffer_capacity(64 * 1024)
             .from_writer(out);
-        let header = lead.into_iter().chain(fields.iter().map(|f| f.wire_name()));
-        out.write_record(header).map_err(csv_error)?;
+        if !opts.no_headers {
+            let header = lead.into_iter().chain(fields.iter().map(|f| f.wire_name()));
+            out.write_record(header).map_err(csv_error)?;
+        }
         let mut sink = Self {
             out,
             fields,
@@ -235,24 +246,46 @@ pub fn header_of(f: Field) -> String {
     f.wire_name().to_ascii_uppercase()
 }
 
-/// The table column of a field.
+/// The table column of a field: identifiers, date-times and durations are never
+/// shortened; on a narrow terminal the least useful columns are left out first
+/// (protocol, credential, then the end and the duration; never the id).
 pub fn column_of(f: Field) -> Column {
     let header = header_of(f);
-    match f {
+    let keep = match f {
+        Field::Id => Column::ALWAYS,
+        Field::SessionId => 90,
+        Field::User => 80,
+        Field::Device => 70,
+        Field::Start => 60,
+        Field::Time => 50,
+        Field::End => 40,
+        Field::Credential => 30,
+        Field::Protocol => 20,
+        _ => 10,
+    };
+    let column = match f {
         Field::Id | Field::Time => Column::right(header),
-        _ => Column::left(header),
-    }
+        Field::User | Field::Credential | Field::Device | Field::Proxy | Field::Itsm => {
+            Column::left(header)
+        }
+        _ => Column::left(header).whole(),
+    };
+    column.keep(keep)
 }
 
-/// A field of a session as a table cell: readable durations, `active` for the end of
+/// A field of a session as a table cell: readable durations (how long an open
+/// session has been open, as `2h 3m+`, when `now` is known), `active` for the end of
 /// an open session, `-` for absent values, control characters escaped.
-pub fn session_cell(s: &RemoteSession, f: Field) -> Cell {
+pub fn session_cell(s: &RemoteSession, f: Field, now: Option<chrono::NaiveDateTime>) -> Cell {
     match f {
-        Field::Time => match s.time {
-            Some(d) => Cell::plain(human_duration(d.as_secs())),
-            None => Cell::toned("-", Tone::Dim),
+        Field::Time => match (s.time, s.end, now) {
+            (Some(d), _, _) => Cell::plain(human_duration(d.as_secs())),
+            (None, None, Some(now)) => Cell::toned(running_duration(s.start, now), Tone::Active),
+            (None, _, _) => Cell::toned("-", Tone::Dim),
         },
         Field::End if s.end.is_none() => Cell::toned("active", Tone::Active),
+        Field::Start => Cell::plain(time_text(&s.start)),
+        Field::End => Cell::plain(s.end.as_ref().map(time_text).unwrap_or_default()),
         _ => {
             let value = s.field(f);
             if value.is_null() {
@@ -271,6 +304,7 @@ pub fn session_cell(s: &RemoteSession, f: Field) -> Cell {
 struct TableSink<W: Write> {
     table: Table<W>,
     fields: Vec<Field>,
+    now: Option<chrono::NaiveDateTime>,
     lead: bool,
 }
 
@@ -278,21 +312,22 @@ impl<W: Write> TableSink<W> {
     fn new(out: W, opts: &OutputOpts, lead: Option<&str>) -> Self {
         let fields = opts.table_fields().to_vec();
         let columns = lead
-            .map(Column::left)
+            .map(|l| Column::left(l).whole().keep(Column::ALWAYS))
             .into_iter()
             .chain(fields.iter().map(|f| column_of(*f)))
             .collect();
-        let table = Table::new(out, columns, opts.width, opts.color).flush_each(opts.flush_each);
+        let table = opts.table(out, columns).flush_each(opts.flush_each);
         Self {
             table,
             fields,
+            now: opts.now,
             lead: lead.is_some(),
         }
     }
 
     fn cells(&self, lead: Option<Cell>, s: &RemoteSession) -> Vec<Cell> {
         lead.into_iter()
-            .chain(self.fields.iter().map(|f| session_cell(s, *f)))
+            .chain(self.fields.iter().map(|f| session_cell(s, *f, self.now)))
             .collect()
     }
 }
@@ -321,9 +356,11 @@ impl<W: Write> SessionSink for TableSink<W> {
 pub fn print_session<W: Write>(mut out: W, s: &RemoteSession, opts: &OutputOpts) -> io::Result<()> {
     match opts.format {
         Format::Json => {
-            match opts.fields.as_deref() {
-                None => serde_json::to_writer_pretty(&mut out, s),
-                Some(f) => serde_json::to_writer_pretty(&mut out, &s.project(f)),
+            match (opts.fields.as_deref(), opts.pretty) {
+                (None, true) => serde_json::to_writer_pretty(&mut out, s),
+                (Some(f), true) => serde_json::to_writer_pretty(&mut out, &s.project(f)),
+                (None, false) => serde_json::to_writer(&mut out, s),
+                (Some(f), false) => serde_json::to_writer(&mut out, &s.project(f)),
             }
             .map_err(io::Error::other)?;
             out.write_all(b"\n")?;
@@ -339,22 +376,17 @@ pub fn print_session<W: Write>(mut out: W, s: &RemoteSession, opts: &OutputOpts)
             sink.write(s)?;
             sink.finish()
         }
-        Format::Table => {
+        Format::Table | Format::Wide => {
             let fields = opts.fields_or_all();
-            let mut table = Table::new(
+            let mut table = opts.table(
                 out,
                 vec![
-                    Column {
-                        header: "FIELD".into(),
-                        align: Align::Left,
-                    },
-                    Column::left("VALUE"),
+                    Column::left("FIELD").whole().keep(Column::ALWAYS),
+                    Column::left("VALUE").keep(Column::ALWAYS),
                 ],
-                opts.width,
-                opts.color,
             );
             for f in fields {
-                let mut value = session_cell(s, *f);
+                let mut value = session_cell(s, *f, opts.now);
                 if let (Field::Time, Some(d)) = (f, s.time) {
                     value.text = format!("{d} ({})", value.text);
                 }
@@ -405,7 +437,7 @@ pub fn event_sink<'a, W: Write + 'a>(
 ) -> io::Result<Box<dyn EventSink + 'a>> {
     Ok(match opts.format {
         Format::Csv => Box::new(CsvSink::new(out, opts, Some("event"))?),
-        Format::Table => Box::new(TableEvents {
+        Format::Table | Format::Wide => Box::new(TableEvents {
             out,
             opts: opts.clone(),
             rows: Vec::new(),
@@ -486,7 +518,7 @@ impl<W: Write> EventSink for TableEvents<W> {
                 self.opts
                     .table_fields()
                     .iter()
-                    .map(|f| session_cell(session, *f)),
+                    .map(|f| session_cell(session, *f, self.opts.now)),
             )
             .collect();
         self.rows.push(row);
