@@ -1,0 +1,275 @@
+//! What operators see: snapshots read back in every shape, tables on real terminals
+//! (through a pty), empty and contradictory queries, help and manual, watch events.
+
+use std::process::Command;
+
+use crate::support::{s, Fixture, Output};
+
+fn write(f: &Fixture, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let path = f.home.path().join(name);
+    std::fs::write(&path, bytes).expect("write snapshot");
+    path
+}
+
+#[test]
+fn snapshots_of_ndjson_and_json_read_back_byte_identical() {
+    let f = Fixture::new(300);
+    for format in ["ndjson", "json"] {
+        let saved = f
+            .segura(&["sessions", "list", "-o", format])
+            .ok()
+            .to_owned();
+        let again = f.segura_stdin(
+            &["sessions", "list", "--input", "-", "-o", format],
+            saved.as_bytes(),
+        );
+        assert_eq!(again.ok(), saved, "{format} through --input -");
+        let path = write(&f, &format!("snap.{format}"), saved.as_bytes());
+        let from_file = f.run(
+            f.bare(),
+            &["sessions", "list", "--input", s(&path), "-o", format],
+        );
+        assert_eq!(from_file.ok(), saved, "{format} from a file");
+        let stats = f.run(
+            f.bare(),
+            &["sessions", "stats", "--input", s(&path), "-o", "json"],
+        );
+        let from_server = f.segura(&["sessions", "stats", "-o", "json"]);
+        assert_eq!(stats.ok(), from_server.ok());
+    }
+    // An empty NDJSON snapshot is an empty list.
+    let empty = f.segura_stdin(&["sessions", "list", "--input", "-", "-o", "ndjson"], b"");
+    assert_eq!(empty.ok(), "");
+}
+
+#[test]
+fn gzip_snapshots_and_get_answers_are_detected_from_their_bytes() {
+    let f = Fixture::new(50);
+    let body = std::fs::read(f.saved_body(50)).expect("body");
+    let plain = f
+        .segura(&["sessions", "list", "-o", "ndjson"])
+        .ok()
+        .to_owned();
+    let gz = write(&f, "list.json.gz", &segura_hostile::gzip(&body));
+    let out = f.run(
+        f.bare(),
+        &["sessions", "list", "--input", s(&gz), "-o", "ndjson"],
+    );
+    assert_eq!(out.ok(), plain);
+    let ndjson_gz = segura_hostile::gzip(plain.as_bytes());
+    let out = f.segura_stdin(
+        &["sessions", "list", "--input", "-", "-o", "ndjson"],
+        &ndjson_gz,
+    );
+    assert_eq!(out.ok(), plain);
+
+    let first = plain.lines().next().expect("a session");
+    let get = format!("{{\"code\":200,\"remote_session\":[{first}]}}");
+    let out = f.segura_stdin(
+        &["sessions", "list", "--input", "-", "-o", "ndjson"],
+        get.as_bytes(),
+    );
+    assert_eq!(out.ok(), format!("{first}\n"));
+
+    // A broken gzip stream is an unreadable input, with the sessions before it printed.
+    let mut broken = segura_hostile::gzip(&body);
+    let n = broken.len();
+    broken.truncate(n - 30);
+    let out = f.segura_stdin(
+        &["sessions", "list", "--input", "-", "-o", "ndjson"],
+        &broken,
+    );
+    assert_ne!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("standard input"), "{}", out.stderr);
+}
+
+/// Runs `segura ARGS` on a pseudo-terminal of `cols` columns (through `script`, so
+/// standard output is a real terminal), with the environment of `cmd`; `stdout` is
+/// what the terminal showed (newlines normalised), `stderr` what went to stderr, which
+/// is sent to a file to keep it apart.
+pub fn on_tty(f: &Fixture, cmd: &Command, cols: u16, args: &[&str]) -> Output {
+    let quote = |a: &str| format!("'{}'", a.replace('\'', r"'\''"));
+    let err = f.home.path().join("tty-stderr");
+    let line: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_segura"))
+        .chain(args.iter().copied())
+        .map(quote)
+        .collect();
+    let inner = format!(
+        "stty cols {cols} rows 50 2>/dev/null; exec {} 2>{}",
+        line.join(" "),
+        quote(s(&err))
+    );
+    let mut script = Command::new("script");
+    script.env_clear();
+    for (k, v) in cmd.get_envs() {
+        if let Some(v) = v {
+            script.env(k, v);
+        }
+    }
+    script
+        .env("TERM", "xterm")
+        .env("PATH", "/usr/bin:/bin")
+        .args(["-qefc", &inner, "/dev/null"])
+        .stdin(std::process::Stdio::null());
+    let out = script.output().expect("script runs");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n"),
+        stderr: std::fs::read_to_string(&err).unwrap_or_default(),
+    }
+}
+
+/// A session as the API writes it.
+fn session(id: u64, user: &str, start: &str, end: Option<&str>) -> String {
+    let (end, time) = match end {
+        Some(e) => (format!("\"{e}\""), "\"00:10:00\"".to_owned()),
+        None => ("null".to_owned(), "null".to_owned()),
+    };
+    format!(
+        r#"{{"id":"{id}","user":"{user}","origin_ip":"10.0.0.1","credential":"root-credential","device":"db-primary.example:5432","protocol":"ssh","proxy":"Terminal Proxy","session_id":"{id:040x}","start":"{start}","end":{end},"time":{time},"prevent_purge":"No","request":null,"ITSM":null}}"#
+    )
+}
+
+/// The display width of a line as a terminal shows it, colours left out.
+fn shown_width(line: &str) -> usize {
+    let mut plain = String::new();
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for d in chars.by_ref() {
+                if d == 'm' {
+                    break;
+                }
+            }
+        } else {
+            plain.push(c);
+        }
+    }
+    plain
+        .chars()
+        .map(|c| match c as u32 {
+            0x1100..=0x115f
+            | 0x2e80..=0xa4cf
+            | 0xac00..=0xd7a3
+            | 0xf900..=0xfaff
+            | 0x1f300..=0x1faff => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
+#[test]
+fn tables_on_an_80_column_terminal_keep_ids_and_times_whole() {
+    let f = Fixture::new(1);
+    let mut snap = String::new();
+    for id in 1..=1100u64 {
+        let user = ["李小龙", "管理者", "deploy 🚀", "ann"][(id % 4) as usize];
+        snap.push_str(&session(
+            id,
+            user,
+            "2023-01-15 10:00:00",
+            Some("2023-01-15 10:10:00"),
+        ));
+        snap.push('\n');
+    }
+    snap.push_str(&session(
+        123_456_789_012,
+        "late",
+        "2023-01-16 09:00:00",
+        None,
+    ));
+    snap.push('\n');
+    let path = write(&f, "wide.ndjson", snap.as_bytes());
+    let out = on_tty(
+        &f,
+        &f.bare(),
+        80,
+        &["sessions", "list", "--input", s(&path)],
+    );
+    out.code(0);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 1102, "{}", out.stdout);
+    assert!(
+        lines[0].contains("\x1b[1m"),
+        "a colour terminal gets a bold header"
+    );
+    let header = lines[0].replace("\x1b[1m", "").replace("\x1b[0m", "");
+    assert!(
+        header.contains("START") && header.contains("ID"),
+        "{header}"
+    );
+    for line in &lines[1..1101] {
+        assert!(shown_width(line) <= 80, "{line:?} is wider than 80");
+        assert_eq!(line.matches("2023-01-15 10:").count(), 2, "{line:?}");
+        assert!(
+            !line.contains('…') || !line.contains("2023-01-15 …"),
+            "{line:?}"
+        );
+    }
+    // The same display column for START on rows of wide characters and emoji.
+    let at = |l: &str| shown_width(&l[..l.find("2023-").expect("a start")]);
+    let col = at(lines[1]);
+    assert!(lines[1..1101].iter().all(|l| at(l) == col), "columns shift");
+    // A later, wider id is whole; an open session shows how long it has been open.
+    let last = lines[1101];
+    assert!(last.contains("123456789012"), "{last:?}");
+    assert!(last.contains("+"), "running time: {last:?}");
+    assert!(!last.contains("1234…"), "{last:?}");
+    // The columns left out are named once on stderr.
+    assert_eq!(out.stderr.matches("left out").count(), 1, "{}", out.stderr);
+    assert!(out.stderr.contains("PROTOCOL"), "{}", out.stderr);
+
+    // -o wide: every field, nothing shortened; --no-headers drops the header.
+    let wide = on_tty(
+        &f,
+        &f.bare(),
+        80,
+        &[
+            "sessions",
+            "list",
+            "--input",
+            s(&path),
+            "-o",
+            "wide",
+            "--no-headers",
+            "--limit",
+            "3",
+        ],
+    );
+    let wl: Vec<&str> = wide.stdout.lines().collect();
+    assert_eq!(wl.len(), 3, "{}", wide.stdout);
+    assert!(
+        wl[0].contains("db-primary.example:5432") && wl[0].contains("Terminal Proxy"),
+        "{}",
+        wl[0]
+    );
+    assert!(!wide.stdout.contains('…') && !wide.stderr.contains("left out"));
+    // Off a terminal: no colour, no width limit, no note.
+    let piped = f.run(
+        f.bare(),
+        &["sessions", "list", "--input", s(&path), "--limit", "2"],
+    );
+    assert!(!piped.ok().contains('\x1b') && !piped.stdout.contains('…'));
+    assert!(
+        piped.stdout.contains("CREDENTIAL") && piped.stderr.is_empty(),
+        "{}",
+        piped.stderr
+    );
+    let csv = f.run(
+        f.bare(),
+        &[
+            "sessions",
+            "list",
+            "--input",
+            s(&path),
+            "--limit",
+            "1",
+            "-o",
+            "csv",
+            "--no-headers",
+            "--fields",
+            "id,user",
+        ],
+    );
+    assert_eq!(csv.ok(), "1,管理者\n");
+}
