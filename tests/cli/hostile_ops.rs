@@ -37,9 +37,11 @@ fn snapshots_of_ndjson_and_json_read_back_byte_identical() {
         let from_server = f.segura(&["sessions", "stats", "-o", "json"]);
         assert_eq!(stats.ok(), from_server.ok());
     }
-    // An empty NDJSON snapshot is an empty list.
+    // An empty file is refused (more likely a failed save); `[]` is an empty list.
     let empty = f.segura_stdin(&["sessions", "list", "--input", "-", "-o", "ndjson"], b"");
-    assert_eq!(empty.ok(), "");
+    empty.code(8);
+    let none = f.segura_stdin(&["sessions", "list", "--input", "-", "-o", "ndjson"], b"[]");
+    assert_eq!(none.ok(), "");
 }
 
 #[test]
@@ -272,4 +274,134 @@ fn tables_on_an_80_column_terminal_keep_ids_and_times_whole() {
         ],
     );
     assert_eq!(csv.ok(), "1,管理者\n");
+}
+
+#[test]
+fn an_empty_result_says_so_and_contradictions_are_usage_errors() {
+    let f = Fixture::new(1);
+    let body = f.saved_body(1200);
+    let list = |extra: &[&str]| {
+        let mut args = vec!["sessions", "list", "--input", s(&body)];
+        args.extend_from_slice(extra);
+        f.run(f.bare(), &args)
+    };
+    let out = list(&["--user", "nobody-at-all"]);
+    assert_eq!(out.ok().lines().count(), 1, "the header only");
+    assert!(
+        out.stderr.contains("0 of 1,200 sessions matched"),
+        "{}",
+        out.stderr
+    );
+    assert!(list(&["--user", "nobody-at-all", "-q"]).stderr.is_empty());
+    // An unknown protocol is accepted, and the note names the values seen.
+    let out = list(&["--protocol", "sshh", "-o", "ndjson"]);
+    assert_eq!(out.ok(), "");
+    assert!(
+        out.stderr.contains("no session has protocol sshh (seen: "),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("ssh"), "{}", out.stderr);
+    let out = f.run(
+        f.bare(),
+        &["sessions", "stats", "--input", s(&body), "--proxy", "Nope"],
+    );
+    out.code(0);
+    assert!(
+        out.stderr.contains("no session has proxy Nope"),
+        "{}",
+        out.stderr
+    );
+    // Something matched: no note.
+    assert!(list(&["--limit", "1"]).stderr.is_empty());
+
+    for bad in [
+        &["--since", "2023-03-05", "--until", "2023-03-01"][..],
+        &["--active", "--min-duration", "1h"],
+        &["--min-duration", "2h", "--max-duration", "1h"],
+    ] {
+        let out = list(bad);
+        out.code(2);
+        assert!(out.stdout.is_empty(), "{bad:?}: nothing printed");
+        assert!(out.stderr.contains("--"), "{}", out.stderr);
+        let mut stats = vec!["sessions", "stats", "--input", s(&body)];
+        stats.extend_from_slice(bad);
+        f.run(f.bare(), &stats).code(2);
+    }
+}
+
+#[test]
+fn watch_events_carry_their_poll_and_time_and_the_table_beats() {
+    let f = Fixture::new(1);
+    let body = f.saved_body(5);
+    let out = f.run(
+        f.bare(),
+        &[
+            "sessions",
+            "watch",
+            "--once",
+            "--input",
+            s(&body),
+            "-o",
+            "ndjson",
+        ],
+    );
+    let events = out.json_lines();
+    assert_eq!(events.len(), 5);
+    for e in &events {
+        assert_eq!(e["poll"], 1);
+        let at = e["observed_at"].as_str().expect("observed_at");
+        let parsed = chrono::DateTime::parse_from_rfc3339(at).expect("RFC 3339");
+        assert!(
+            at.contains('+') || at.ends_with('Z') || at[19..].contains('-'),
+            "{at}"
+        );
+        assert!((chrono::Utc::now() - parsed.to_utc()).num_seconds().abs() < 60);
+    }
+    // The table: the events, then the poll's line; a poll with nothing new beats.
+    let state = f.home.path().join("watch.state");
+    let table = |f: &Fixture| {
+        f.run(
+            f.bare(),
+            &[
+                "sessions",
+                "watch",
+                "--once",
+                "--input",
+                s(&body),
+                "--state",
+                s(&state),
+            ],
+        )
+    };
+    let first = table(&f);
+    let last = first.ok().lines().last().expect("a line").to_owned();
+    assert!(
+        last.starts_with("-- poll 1 at ") && last.ends_with(": 5 events"),
+        "{last}"
+    );
+    let second = table(&f);
+    let lines: Vec<&str> = second.ok().lines().collect();
+    assert_eq!(lines.len(), 1, "{}", second.stdout);
+    assert!(lines[0].ends_with(": no change"), "{}", lines[0]);
+
+    // A state that cannot be written fails before any event is printed.
+    let dir = f.home.path().join("a-directory");
+    std::fs::create_dir_all(dir.join("state")).expect("dir");
+    let out = f.run(
+        f.bare(),
+        &[
+            "sessions",
+            "watch",
+            "--once",
+            "--input",
+            s(&body),
+            "-o",
+            "ndjson",
+            "--state",
+            s(&dir.join("state")),
+        ],
+    );
+    assert_ne!(out.code, 0);
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
 }

@@ -459,12 +459,6 @@ impl ListDecoder {
                     match b.get(i) {
                         None => {
                             self.start = i;
-                            if self.snapshot && self.eof {
-                                // An NDJSON snapshot of an empty list.
-                                self.shape = Shape::Lines;
-                                self.saw_list = true;
-                                return self.complete();
-                            }
                             return self.starved_or_empty();
                         }
                         Some(b'{') if self.snapshot => {

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod drop;
 pub mod get;
 pub mod list;
+pub mod matched;
 pub mod stats;
 pub mod watch;
 

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use segura_api::stats::{GroupBy, GroupStats, Stats};
 use serde::Serialize;
 
+use super::matched::Matched;
 use crate::cli::StatsArgs;
 use crate::exit::CliError;
 use crate::feed::{Feed, Flow};
@@ -52,13 +53,18 @@ pub fn aggregate(
     feed: &mut dyn Feed,
     args: &StatsArgs,
     progress: &Progress,
+    matched: &mut Matched,
 ) -> Result<(Vec<GroupStats>, GroupStats), CliError> {
     let filter = args.filter.to_filter();
     let mut agg = Stats::new(args.by.to_group_by());
     feed.feed(
         &mut |s| {
-            if let Some(s) = s.filter(|s| filter.matches(s)) {
-                agg.add(s);
+            if let Some(s) = s {
+                let keep = filter.matches(s);
+                matched.saw(s, keep);
+                if keep {
+                    agg.add(s);
+                }
             }
             Ok(Flow::Continue)
         },
@@ -191,9 +197,15 @@ pub fn run(
     opts: &OutputOpts,
     progress: &mut Progress,
 ) -> Result<(), CliError> {
-    let (groups, total) = aggregate(feed, args, progress)?;
+    super::matched::check(&args.filter)?;
+    let mut matched = Matched::new(&args.filter.to_filter());
+    let (groups, total) = aggregate(feed, args, progress, &mut matched)?;
     progress.stop();
-    print(out, args.by.to_group_by(), &groups, &total, opts).map_err(CliError::output)
+    print(out, args.by.to_group_by(), &groups, &total, opts).map_err(CliError::output)?;
+    if let (Some(note), Some(text)) = (opts.note, matched.note()) {
+        note(&text);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use segura_model::{Field, FieldText, RemoteSession, SessionId};
 
 use super::table::{Cell, Column, Table, Tone};
 use super::{human_duration, running_duration, sanitize, time_text, Format, OutputOpts};
+use crate::clock::{rfc3339, Now};
 
 /// Where a stream of sessions is printed.
 pub trait SessionSink {
@@ -146,13 +147,17 @@ struct CsvSink<W: Write> {
 }
 
 impl<W: Write> CsvSink<W> {
-    fn new(out: W, opts: &OutputOpts, lead: Option<&str>) -> io::Result<Self> {
+    fn new(out: W, opts: &OutputOpts, lead: Option<&[&str]>) -> io::Result<Self> {
         let fields = opts.fields_or_all().to_vec();
         let mut out = csv::WriterBuilder::new()
             .buffer_capacity(64 * 1024)
             .from_writer(out);
         if !opts.no_headers {
-            let header = lead.into_iter().chain(fields.iter().map(|f| f.wire_name()));
+            let header = lead
+                .unwrap_or_default()
+                .iter()
+                .copied()
+                .chain(fields.iter().map(|f| f.wire_name()));
             out.write_record(header).map_err(csv_error)?;
         }
         let mut sink = Self {
@@ -168,8 +173,8 @@ impl<W: Write> CsvSink<W> {
         Ok(sink)
     }
 
-    fn record(&mut self, lead: Option<&str>, session: &RemoteSession) -> io::Result<()> {
-        if let Some(l) = lead {
+    fn record(&mut self, lead: &[&str], session: &RemoteSession) -> io::Result<()> {
+        for l in lead {
             self.out.write_field(l).map_err(csv_error)?;
         }
         for f in &self.fields {
@@ -188,10 +193,10 @@ impl<W: Write> CsvSink<W> {
     }
 
     /// A `vanished` event: the id in the `id` column (if chosen), nothing else known.
-    fn vanished(&mut self, id: SessionId) -> io::Result<()> {
-        self.out
-            .write_field(EventKind::Vanished.as_str())
-            .map_err(csv_error)?;
+    fn vanished(&mut self, lead: &[&str], id: SessionId) -> io::Result<()> {
+        for l in lead {
+            self.out.write_field(l).map_err(csv_error)?;
+        }
         for f in &self.fields {
             if *f == Field::Id {
                 self.text.clear();
@@ -225,7 +230,7 @@ fn csv_error(e: csv::Error) -> io::Error {
 
 impl<W: Write> SessionSink for CsvSink<W> {
     fn write(&mut self, session: &RemoteSession) -> io::Result<()> {
-        self.record(None, session)
+        self.record(&[], session)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -421,6 +426,9 @@ impl EventKind {
 
 /// Where `watch` prints its events.
 pub trait EventSink {
+    /// A poll begins: its number (from 1) and when it observes the list; every event
+    /// until the next carries them.
+    fn begin_poll(&mut self, poll: u64, now: Now);
     /// Prints one event.
     fn event(&mut self, kind: EventKind, session: &RemoteSession) -> io::Result<()>;
     /// Prints a `vanished` event: only the id is known (the list no longer holds it).
@@ -436,33 +444,68 @@ pub fn event_sink<'a, W: Write + 'a>(
     opts: &OutputOpts,
 ) -> io::Result<Box<dyn EventSink + 'a>> {
     Ok(match opts.format {
-        Format::Csv => Box::new(CsvSink::new(out, opts, Some("event"))?),
+        Format::Csv => Box::new(CsvEvents {
+            sink: CsvSink::new(out, opts, Some(&["event", "observed_at", "poll"]))?,
+            stamp: PollStamp::default(),
+        }),
         Format::Table | Format::Wide => Box::new(TableEvents {
             out,
             opts: opts.clone(),
             rows: Vec::new(),
+            stamp: PollStamp::default(),
         }),
         Format::Ndjson | Format::Json => Box::new(JsonEvents {
             out,
             buf: Vec::with_capacity(1024),
             fields: opts.fields.clone(),
+            stamp: PollStamp::default(),
         }),
     })
 }
 
-/// `{"event":"new","session":{...}}` lines, flushed one by one.
+/// The poll the events come from, and when it observed the list.
+#[derive(Debug, Clone, Default)]
+struct PollStamp {
+    poll: u64,
+    observed_at: String,
+}
+
+impl PollStamp {
+    fn set(&mut self, poll: u64, now: &Now) {
+        self.poll = poll;
+        self.observed_at = rfc3339(&now.at);
+    }
+}
+
+/// `{"event":"new","observed_at":"...","poll":1,"session":{...}}` lines, flushed one by
+/// one.
 struct JsonEvents<W: Write> {
     out: W,
     buf: Vec<u8>,
     fields: Option<Vec<Field>>,
+    stamp: PollStamp,
 }
 
-impl<W: Write> EventSink for JsonEvents<W> {
-    fn event(&mut self, kind: EventKind, session: &RemoteSession) -> io::Result<()> {
+impl<W: Write> JsonEvents<W> {
+    fn head(&mut self, kind: EventKind) {
         self.buf.clear();
         self.buf.extend_from_slice(b"{\"event\":\"");
         self.buf.extend_from_slice(kind.as_str().as_bytes());
-        self.buf.extend_from_slice(b"\",\"session\":");
+        let _ = write!(
+            self.buf,
+            "\",\"observed_at\":\"{}\",\"poll\":{},\"session\":",
+            self.stamp.observed_at, self.stamp.poll
+        );
+    }
+}
+
+impl<W: Write> EventSink for JsonEvents<W> {
+    fn begin_poll(&mut self, poll: u64, now: Now) {
+        self.stamp.set(poll, &now);
+    }
+
+    fn event(&mut self, kind: EventKind, session: &RemoteSession) -> io::Result<()> {
+        self.head(kind);
         session_json(&mut self.buf, session, self.fields.as_deref());
         self.buf.extend_from_slice(b"}\n");
         self.out.write_all(&self.buf)?;
@@ -470,11 +513,9 @@ impl<W: Write> EventSink for JsonEvents<W> {
     }
 
     fn vanished(&mut self, id: SessionId) -> io::Result<()> {
-        writeln!(
-            self.out,
-            "{{\"event\":\"{}\",\"session\":{{\"id\":\"{id}\"}}}}",
-            EventKind::Vanished.as_str()
-        )?;
+        self.head(EventKind::Vanished);
+        let _ = writeln!(self.buf, "{{\"id\":\"{id}\"}}}}");
+        self.out.write_all(&self.buf)?;
         self.out.flush()
     }
 
@@ -483,19 +524,41 @@ impl<W: Write> EventSink for JsonEvents<W> {
     }
 }
 
-impl<W: Write> EventSink for CsvSink<W> {
+/// CSV events: `event,observed_at,poll` lead the session's columns.
+struct CsvEvents<W: Write> {
+    sink: CsvSink<W>,
+    stamp: PollStamp,
+}
+
+impl<W: Write> EventSink for CsvEvents<W> {
+    fn begin_poll(&mut self, poll: u64, now: Now) {
+        self.stamp.set(poll, &now);
+    }
+
     fn event(&mut self, kind: EventKind, session: &RemoteSession) -> io::Result<()> {
-        self.record(Some(kind.as_str()), session)?;
-        self.out.flush()
+        let poll = self.stamp.poll.to_string();
+        let lead = [
+            kind.as_str(),
+            self.stamp.observed_at.as_str(),
+            poll.as_str(),
+        ];
+        self.sink.record(&lead, session)?;
+        self.sink.out.flush()
     }
 
     fn vanished(&mut self, id: SessionId) -> io::Result<()> {
-        CsvSink::vanished(self, id)?;
-        self.out.flush()
+        let poll = self.stamp.poll.to_string();
+        let lead = [
+            EventKind::Vanished.as_str(),
+            self.stamp.observed_at.as_str(),
+            poll.as_str(),
+        ];
+        self.sink.vanished(&lead, id)?;
+        self.sink.out.flush()
     }
 
     fn end_poll(&mut self) -> io::Result<()> {
-        self.out.flush()
+        self.sink.out.flush()
     }
 }
 
@@ -504,9 +567,15 @@ struct TableEvents<W: Write> {
     out: W,
     opts: OutputOpts,
     rows: Vec<Vec<Cell>>,
+    stamp: PollStamp,
 }
 
 impl<W: Write> EventSink for TableEvents<W> {
+    fn begin_poll(&mut self, poll: u64, now: Now) {
+        self.stamp.set(poll, &now);
+        self.opts.now = Some(now.naive);
+    }
+
     fn event(&mut self, kind: EventKind, session: &RemoteSession) -> io::Result<()> {
         let tone = match kind {
             EventKind::New => Tone::Active,
@@ -537,16 +606,29 @@ impl<W: Write> EventSink for TableEvents<W> {
         Ok(())
     }
 
+    /// A table of the poll's events, if any, then a line with the poll's number and
+    /// time: the heartbeat that says the watch is alive when nothing changed.
     fn end_poll(&mut self) -> io::Result<()> {
-        if self.rows.is_empty() {
-            return self.out.flush();
+        let events = self.rows.len();
+        if events > 0 {
+            let mut sink = TableSink::new(&mut self.out, &self.opts, Some("EVENT"));
+            for row in self.rows.drain(..) {
+                sink.table.row(row)?;
+            }
+            debug_assert!(sink.lead);
+            sink.table.finish()?;
         }
-        let mut sink = TableSink::new(&mut self.out, &self.opts, Some("EVENT"));
-        for row in self.rows.drain(..) {
-            sink.table.row(row)?;
-        }
-        debug_assert!(sink.lead);
-        sink.table.finish()
+        let what = match events {
+            0 => "no change".to_owned(),
+            1 => "1 event".to_owned(),
+            n => format!("{n} events"),
+        };
+        writeln!(
+            self.out,
+            "-- poll {} at {}: {what}",
+            self.stamp.poll, self.stamp.observed_at
+        )?;
+        self.out.flush()
     }
 }
 
@@ -554,6 +636,14 @@ impl<W: Write> EventSink for TableEvents<W> {
 mod tests {
     use super::*;
     use segura_model::{parse_datetime, SessionDuration, SessionHash, SessionId};
+
+    fn test_now() -> Now {
+        let at = chrono::DateTime::parse_from_rfc3339("2024-05-06T16:10:00+02:00").unwrap();
+        Now {
+            naive: at.naive_local(),
+            at,
+        }
+    }
 
     pub(crate) fn sample(id: u64, user: &str, open: bool) -> RemoteSession {
         let mut s = RemoteSession::new(
@@ -739,13 +829,14 @@ mod tests {
                 ..OutputOpts::default()
             };
             let mut sink = event_sink(&mut out, &opts).unwrap();
+            sink.begin_poll(1, test_now());
             sink.event(EventKind::New, &s).unwrap();
             sink.event(EventKind::Ended, &s).unwrap();
             sink.end_poll().unwrap();
         }
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "{\"event\":\"new\",\"session\":{\"id\":\"3\"}}\n{\"event\":\"ended\",\"session\":{\"id\":\"3\"}}\n"
+            "{\"event\":\"new\",\"observed_at\":\"2024-05-06T16:10:00+02:00\",\"poll\":1,\"session\":{\"id\":\"3\"}}\n{\"event\":\"ended\",\"observed_at\":\"2024-05-06T16:10:00+02:00\",\"poll\":1,\"session\":{\"id\":\"3\"}}\n"
         );
         let mut out = Vec::new();
         {
@@ -755,12 +846,13 @@ mod tests {
                 ..OutputOpts::default()
             };
             let mut sink = event_sink(&mut out, &opts).unwrap();
+            sink.begin_poll(1, test_now());
             sink.event(EventKind::New, &s).unwrap();
             sink.end_poll().unwrap();
         }
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "event,id,user\nnew,3,admin\n"
+            "event,observed_at,poll,id,user\nnew,2024-05-06T16:10:00+02:00,1,3,admin\n"
         );
     }
 }
