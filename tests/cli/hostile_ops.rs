@@ -405,3 +405,151 @@ fn watch_events_carry_their_poll_and_time_and_the_table_beats() {
     assert_ne!(out.code, 0);
     assert!(out.stdout.is_empty(), "{}", out.stdout);
 }
+
+#[test]
+fn help_man_and_completion_show_what_there_is() {
+    let f = Fixture::new(1);
+    for sub in [
+        &["sessions", "list"][..],
+        &["sessions", "get"],
+        &["sessions", "drop"],
+        &["sessions", "stats"],
+        &["sessions", "watch"],
+        &["config", "show"],
+        &["demo"],
+        &["completions"],
+        &["man"],
+    ] {
+        let mut args = sub.to_vec();
+        args.push("--help");
+        let out = f.run(f.bare(), &args);
+        let help = out.ok();
+        let examples = help
+            .find("Examples:\n  segura ")
+            .unwrap_or_else(|| panic!("{sub:?}: no examples\n{help}"));
+        // Own options first, the global ones under their heading after them.
+        let global = help
+            .find("Global options:")
+            .unwrap_or_else(|| panic!("{sub:?}\n{help}"));
+        let own = help.find("Options:").expect("own options");
+        assert!(own < global && global < examples, "{sub:?}\n{help}");
+    }
+    let help = f
+        .run(f.bare(), &["sessions", "list", "--help"])
+        .ok()
+        .to_owned();
+    assert!(
+        help.contains("[possible values: id, user, origin_ip"),
+        "{help}"
+    );
+    let stats = f
+        .run(f.bare(), &["sessions", "stats", "--help"])
+        .ok()
+        .to_owned();
+    assert!(
+        stats.contains("origin-ip") && stats.contains("day"),
+        "{stats}"
+    );
+
+    let man = f.run(f.bare(), &["man"]).ok().to_owned();
+    for section in [
+        ".SH EXAMPLES",
+        ".SH ENVIRONMENT",
+        ".SH FILES",
+        ".SH \"EXIT STATUS\"",
+    ] {
+        assert!(man.contains(section), "{section}");
+    }
+    for var in [
+        "SEGURA_URL",
+        "SEGURA_TOKEN",
+        "SEGURA_CLIENT_SECRET_FILE",
+        "SEGURA_TIMEOUT",
+        "NO_COLOR",
+    ] {
+        assert!(man.contains(&var.replace('_', "_")), "{var}");
+    }
+
+    // Completion: the scripts call back into segura, which offers values.
+    for shell in ["bash", "zsh", "fish"] {
+        let script = f.run(f.bare(), &["completions", shell]);
+        assert!(
+            script.ok().contains("SEGURA_COMPLETE"),
+            "{shell}: {}",
+            script.stdout
+        );
+    }
+    f.write_config(
+        "[profiles.default]\nurl = \"https://a\"\n[profiles.prod-east]\nurl = \"https://b\"\n",
+        0o600,
+    );
+    let complete = |words: &[&str]| {
+        let mut cmd = f.bare();
+        cmd.env("SEGURA_COMPLETE", "fish")
+            .arg("--")
+            .arg("segura")
+            .args(words);
+        let out = cmd.output().expect("runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let values = |text: String| -> Vec<String> {
+        text.lines()
+            .map(|l| l.split('\t').next().unwrap_or("").to_owned())
+            .collect()
+    };
+    assert_eq!(
+        values(complete(&["sessions", "list", "--profile", ""])),
+        ["default", "prod-east"]
+    );
+    assert!(values(complete(&["sessions", "list", "--protocol", ""])).contains(&"ssh".to_owned()));
+    assert!(values(complete(&["sessions", "list", "--proxy", ""]))
+        .iter()
+        .any(|v| v.contains("Proxy")));
+    assert!(
+        values(complete(&["sessions", "list", "--fields", ""])).contains(&"session_id".to_owned())
+    );
+    assert!(values(complete(&["sessions", "list", "--sort", "st"])).contains(&"start".to_owned()));
+    assert!(values(complete(&["sessions", "stats", "--by", ""])).contains(&"origin-ip".to_owned()));
+    assert!(values(complete(&["sessions", "list", "-o", ""])).contains(&"wide".to_owned()));
+}
+
+#[test]
+fn misleading_usage_messages_are_plain() {
+    let f = Fixture::new(1);
+    let out = f.run(f.bare(), &["sessions", "list", "--limit", "-1"]);
+    out.code(2);
+    assert!(
+        out.stderr.contains("--limit takes 0 or more"),
+        "{}",
+        out.stderr
+    );
+    let out = f.run(f.bare(), &["sessions", "list", "--watch"]);
+    out.code(2);
+    assert!(
+        out.stderr.contains("sessions watch") && !out.stderr.contains("--search"),
+        "{}",
+        out.stderr
+    );
+    // JSON: compact off a terminal, for list and get alike; config values typed.
+    let first = f
+        .segura(&["sessions", "list", "-o", "ndjson", "--limit", "1"])
+        .json_lines();
+    let id = first[0]["id"].as_str().expect("an id").to_owned();
+    let get = f.segura(&["sessions", "get", &id, "-o", "json"]);
+    assert_eq!(get.ok().lines().count(), 1, "{}", get.stdout);
+    let config = f.segura(&["config", "show", "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_str(config.ok()).expect("JSON");
+    let row = |name: &str| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["setting"] == name)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(row("insecure")["value"], false);
+    assert_eq!(row("retries")["value"], 3);
+    // On a terminal, JSON is indented.
+    let tty = on_tty(&f, &f.cmd(), 100, &["sessions", "get", &id, "-o", "json"]);
+    assert!(tty.stdout.lines().count() > 5, "{}", tty.stdout);
+}

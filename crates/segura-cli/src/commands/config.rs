@@ -17,6 +17,36 @@ struct Row<'a> {
     source: &'a str,
 }
 
+/// A row for JSON: the value typed (a flag as a boolean, a count as a number, an unset
+/// value as `null`), the rest as text.
+#[derive(Serialize)]
+struct TypedRow<'a> {
+    setting: &'a str,
+    value: serde_json::Value,
+    source: &'a str,
+}
+
+impl<'a> TypedRow<'a> {
+    fn of(r: &Row<'a>) -> Self {
+        use serde_json::Value;
+        let value = match (r.setting, r.value) {
+            (_, "-") => Value::Null,
+            ("insecure" | "no_compression", v) => v
+                .parse::<bool>()
+                .map_or_else(|_| Value::String(v.to_owned()), Value::Bool),
+            ("retries", v) => v
+                .parse::<u64>()
+                .map_or_else(|_| Value::String(v.to_owned()), Value::from),
+            (_, v) => Value::String(v.to_owned()),
+        };
+        TypedRow {
+            setting: r.setting,
+            value,
+            source: r.source,
+        }
+    }
+}
+
 /// Prints the settings.
 pub fn show(mut out: impl Write, resolved: &Resolved, opts: &OutputOpts) -> io::Result<()> {
     let rows = resolved.rows();
@@ -27,13 +57,18 @@ pub fn show(mut out: impl Write, resolved: &Resolved, opts: &OutputOpts) -> io::
     });
     match opts.format {
         Format::Json => {
-            let all: Vec<Row<'_>> = records.collect();
-            serde_json::to_writer_pretty(&mut out, &all).map_err(io::Error::other)?;
+            let all: Vec<TypedRow<'_>> = records.map(|r| TypedRow::of(&r)).collect();
+            if opts.pretty {
+                serde_json::to_writer_pretty(&mut out, &all)
+            } else {
+                serde_json::to_writer(&mut out, &all)
+            }
+            .map_err(io::Error::other)?;
             out.write_all(b"\n")?;
         }
         Format::Ndjson => {
             for r in records {
-                serde_json::to_writer(&mut out, &r).map_err(io::Error::other)?;
+                serde_json::to_writer(&mut out, &TypedRow::of(&r)).map_err(io::Error::other)?;
                 out.write_all(b"\n")?;
             }
         }
