@@ -553,3 +553,30 @@ fn misleading_usage_messages_are_plain() {
     let tty = on_tty(&f, &f.cmd(), 100, &["sessions", "get", &id, "-o", "json"]);
     assert!(tty.stdout.lines().count() > 5, "{}", tty.stdout);
 }
+
+#[test]
+fn a_refused_fixed_token_is_not_said_to_have_been_renewed() {
+    use crate::adversary::Attack;
+    use segura_hostile::{Reply, TOKEN_PATH};
+    let mut a = Attack::new(|req| {
+        if req.path() == TOKEN_PATH {
+            Reply::token(segura_hostile::ACCESS_TOKEN, "3600")
+        } else {
+            Reply::json(401, r#"{"message":"Unauthorized"}"#)
+        }
+    });
+    a.secret("fixed-token-value-123");
+    let mut cmd = a.cmd();
+    cmd.env_remove("SEGURA_CLIENT_ID")
+        .env_remove("SEGURA_CLIENT_SECRET")
+        .env("SEGURA_TOKEN", "fixed-token-value-123")
+        .args(["sessions", "list", "--retries", "0"]);
+    let o = a.run_cmd(cmd);
+    o.code(4);
+    assert!(o.stderr.contains("fixed access token"), "{}", o.stderr);
+    assert!(!o.stderr.contains("even after requesting"), "{}", o.stderr);
+    // With client credentials, the usual words.
+    let o = a.run(&["sessions", "list"]);
+    o.code(4);
+    assert!(!o.stderr.contains("fixed access token"), "{}", o.stderr);
+}

@@ -112,8 +112,21 @@ impl CliError {
                     );
                 }
                 let h = error.hint();
-                let _ = writeln!(out, "  cause: {}", h.cause);
-                let _ = writeln!(out, "  hint: {}", h.action);
+                let (cause, action) = match error {
+                    // A fixed token is never renewed: say so, and what to do.
+                    ApiError::Auth {
+                        kind: segura_api::AuthFailure::TokenRefused,
+                        ..
+                    } if fixed_token() => (
+                        "the fixed access token (SEGURA_TOKEN or the profile's token) was \
+                         refused: it expired, was revoked, or belongs to another appliance",
+                        "set a new token, or configure client credentials so that segura \
+                         requests tokens itself",
+                    ),
+                    _ => (h.cause, h.action),
+                };
+                let _ = writeln!(out, "  cause: {cause}");
+                let _ = writeln!(out, "  hint: {action}");
             }
             CliError::Declined(m) => {
                 let _ = writeln!(out, "{}", clean(m));
@@ -133,6 +146,18 @@ impl CliError {
             CliError::Local(format!("cannot write the output: {e}"))
         }
     }
+}
+
+static FIXED_TOKEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The client authenticates with a fixed bearer token, which it never renews: a
+/// refusal is reported as such.
+pub fn set_fixed_token() {
+    FIXED_TOKEN.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn fixed_token() -> bool {
+    FIXED_TOKEN.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 impl From<ApiError> for CliError {

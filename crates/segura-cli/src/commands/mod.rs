@@ -182,7 +182,10 @@ fn register_secrets(auth: &segura_http::Auth) {
             secrets.add(consumer_secret.expose());
             secrets.add(token_secret.expose());
         }
-        Auth::Bearer(token) => secrets.add(token.expose()),
+        Auth::Bearer(token) => {
+            crate::exit::set_fixed_token();
+            secrets.add(token.expose());
+        }
         _ => {}
     }
 }
