@@ -580,3 +580,25 @@ fn a_refused_fixed_token_is_not_said_to_have_been_renewed() {
     o.code(4);
     assert!(!o.stderr.contains("fixed access token"), "{}", o.stderr);
 }
+
+#[test]
+fn plain_http_to_a_tls_port_says_to_use_https() {
+    use crate::adversary::Attack;
+    use segura_hostile::Reply;
+    // What a TLS server writes to a request that is not TLS: an alert record.
+    let a = Attack::new(|_| Reply::raw(b"\x15\x03\x03\x00\x02\x02\x32".to_vec()));
+    let o = a.run(&["sessions", "list"]);
+    o.code(7);
+    assert!(o.stderr.contains("use the https:// URL"), "{}", o.stderr);
+    assert!(!o.stderr.contains("connection was cut"), "{}", o.stderr);
+}
+
+#[test]
+fn a_ca_file_that_is_not_pem_is_named_as_the_problem() {
+    let f = Fixture::new(1);
+    let ca = write(&f, "ca.cer", b"\x30\x82\x01\x0a not pem at all");
+    let out = f.segura(&["sessions", "list", "--ca-cert", s(&ca)]);
+    out.code(3);
+    assert!(out.stderr.contains("not a PEM certificate"), "{}", out.stderr);
+    assert!(!out.stderr.contains("credentials are missing"), "{}", out.stderr);
+}

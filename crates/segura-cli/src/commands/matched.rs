@@ -59,7 +59,7 @@ impl Matched {
             return None;
         }
         let mut text = format!(
-            "0 of {} session{} matched",
+            "note: 0 of {} session{} matched",
             thousands(self.total),
             if self.total == 1 { "" } else { "s" }
         );

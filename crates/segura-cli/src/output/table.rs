@@ -321,7 +321,7 @@ impl<W: Write> Table<W> {
                     .map(|i| self.columns[i].header.as_str())
                     .collect();
                 note(&format!(
-                    "left out {} to fit {max} columns (-o wide or --fields shows every column)",
+                    "note: left out {} to fit {max} columns (-o wide or --fields shows every column)",
                     names.join(", ")
                 ));
             }
