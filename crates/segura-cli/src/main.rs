@@ -66,7 +66,7 @@ fn misleading_usage(e: &clap::Error) -> Option<String> {
 
 fn main() -> ExitCode {
     // A shell asking for completions (SEGURA_COMPLETE=bash ...): answer and exit.
-    clap_complete::CompleteEnv::with_factory(|| <Cli as clap::CommandFactory>::command())
+    clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command)
         .var(cli::COMPLETE_VAR)
         .complete();
     let cli = match Cli::try_parse() {
