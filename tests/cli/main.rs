@@ -9,6 +9,7 @@ mod get_drop;
 mod hostile;
 mod hostile_local;
 mod hostile_net;
+mod hostile_ops;
 mod hostile_text;
 mod input;
 mod list;

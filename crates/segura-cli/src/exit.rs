@@ -79,6 +79,7 @@ impl CliError {
             CliError::BrokenPipe => OK,
             CliError::Usage(_) => USAGE,
             CliError::Config { .. } => CONFIG,
+            CliError::Api { error, .. } if speaks_tls(error) => NETWORK,
             CliError::Api { error, .. } => api_exit_code(error),
             CliError::Declined(_) | CliError::Local(_) => LOCAL,
         }
@@ -100,6 +101,17 @@ impl CliError {
                     let _ = writeln!(out, "  hint: {}", clean(h));
                 }
             }
+            CliError::Api { error, .. } if speaks_tls(error) => {
+                let _ = writeln!(
+                    out,
+                    "error: the server answered a plain http:// request in TLS: it speaks https"
+                );
+                let _ = writeln!(
+                    out,
+                    "  cause: the URL says http:// but the port is a TLS (https) port"
+                );
+                let _ = writeln!(out, "  hint: use the https:// URL of the appliance");
+            }
             CliError::Api { error, progressed } => {
                 let _ = writeln!(out, "error: {}", clean(&error.to_string()));
                 if let Some(p) = progressed {
@@ -112,8 +124,28 @@ impl CliError {
                     );
                 }
                 let h = error.hint();
-                let _ = writeln!(out, "  cause: {}", h.cause);
-                let _ = writeln!(out, "  hint: {}", h.action);
+                let (cause, action) = match error {
+                    // A fixed token is never renewed: say so, and what to do.
+                    ApiError::Auth {
+                        kind: segura_api::AuthFailure::TokenRefused,
+                        ..
+                    } if fixed_token() => (
+                        "the fixed access token (SEGURA_TOKEN or the profile's token) was \
+                         refused: it expired, was revoked, or belongs to another appliance",
+                        "set a new token, or configure client credentials so that segura \
+                         requests tokens itself",
+                    ),
+                    // The URL and the credentials are fine: the CA file is not PEM.
+                    ApiError::Config { .. } if error.to_string().contains("PEM") => (
+                        "the CA certificate file is not a PEM certificate",
+                        "pass the appliance's CA certificate in PEM (-----BEGIN CERTIFICATE-----) \
+                         with --ca-cert or SEGURA_CA_CERT; convert a DER file with \
+                         `openssl x509 -inform der -in ca.cer -out ca.pem`",
+                    ),
+                    _ => (h.cause, h.action),
+                };
+                let _ = writeln!(out, "  cause: {cause}");
+                let _ = writeln!(out, "  hint: {action}");
             }
             CliError::Declined(m) => {
                 let _ = writeln!(out, "{}", clean(m));
@@ -133,6 +165,29 @@ impl CliError {
             CliError::Local(format!("cannot write the output: {e}"))
         }
     }
+}
+
+/// Whether `error` is a plain `http://` request answered by a TLS server: its first
+/// byte is a TLS record (an alert, 0x15, or a handshake), not `HTTP/`, so the HTTP
+/// parser fails at byte 0.
+fn speaks_tls(error: &ApiError) -> bool {
+    if !matches!(error, ApiError::InvalidResponse { .. }) {
+        return false;
+    }
+    let text = error.to_string();
+    text.contains("http://") && text.contains("invalid HTTP version parsed at byte 0")
+}
+
+static FIXED_TOKEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The client authenticates with a fixed bearer token, which it never renews: a
+/// refusal is reported as such.
+pub fn set_fixed_token() {
+    FIXED_TOKEN.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn fixed_token() -> bool {
+    FIXED_TOKEN.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 impl From<ApiError> for CliError {

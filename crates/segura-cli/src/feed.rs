@@ -2,7 +2,7 @@
 //! response (`--input`) through the same streaming decoder. Commands consume either
 //! through [`Feed`], one borrowed session at a time, and may stop early.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use segura_api::{Error as ApiError, Next, ReaderSource, SessionApi};
@@ -56,38 +56,80 @@ impl InputFeed {
     }
 }
 
-fn drive_reader<R: Read>(
-    mut src: ReaderSource<R>,
+/// What the one loop over a decoder does with what it found; `Some` ends the feed.
+fn on_event(
+    event: Option<Result<Next<'_>, ApiError>>,
     on: &mut OnSession<'_>,
-    progress: &Progress,
-) -> Result<(), CliError> {
-    loop {
-        match src.next_event() {
-            None => return Ok(()),
-            Some(Ok(Next::Idle)) => {
-                on(None)?;
-            }
-            Some(Ok(Next::Session(s))) => {
-                if on(Some(s))? == Flow::Stop {
-                    return Ok(());
-                }
-                progress.update(src.bytes_received(), src.sessions_received());
-            }
-            Some(Err(e)) => {
-                return Err(failed(e, src.bytes_received(), src.sessions_received()));
-            }
-        }
+) -> Option<Result<(), CliError>> {
+    match event {
+        None => Some(Ok(())),
+        Some(Ok(Next::Idle)) => on(None).err().map(Err),
+        Some(Ok(Next::Session(s))) => match on(Some(s)) {
+            Ok(Flow::Continue) => None,
+            Ok(Flow::Stop) => Some(Ok(())),
+            Err(e) => Some(Err(e)),
+        },
+        Some(Err(e)) => Some(Err(CliError::from(e))),
     }
+}
+
+/// An API error with how far the list got.
+fn with_progress(e: CliError, bytes: u64, sessions: u64) -> CliError {
+    match e {
+        CliError::Api {
+            error,
+            progressed: None,
+        } => failed(error, bytes, sessions),
+        other => other,
+    }
+}
+
+/// The gzip magic bytes: a compressed snapshot is read through a decompressor.
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// `reader`, decompressed when its first bytes say it is gzip.
+fn maybe_gunzip<'a>(reader: impl Read + 'a) -> std::io::Result<Box<dyn Read + 'a>> {
+    let mut buffered = BufReader::with_capacity(64 * 1024, reader);
+    let head = loop {
+        match buffered.fill_buf() {
+            Ok(head) => break head,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    };
+    Ok(if head.starts_with(&GZIP_MAGIC) {
+        Box::new(flate2::bufread::MultiGzDecoder::new(buffered))
+    } else {
+        Box::new(buffered)
+    })
 }
 
 impl Feed for InputFeed {
     fn feed(&mut self, on: &mut OnSession<'_>, progress: &Progress) -> Result<(), CliError> {
-        if self.path.as_os_str() == "-" {
-            drive_reader(ReaderSource::stdin(), on, progress)
+        let (reader, name): (Box<dyn Read>, String) = if self.path.as_os_str() == "-" {
+            (Box::new(std::io::stdin()), "standard input".to_owned())
         } else {
-            drive_reader(ReaderSource::open(&self.path)?, on, progress)
+            let name = self.path.display().to_string();
+            let file = std::fs::File::open(&self.path).map_err(|e| input_error(&name, &e))?;
+            (Box::new(file), name)
+        };
+        let reader = maybe_gunzip(reader).map_err(|e| input_error(&name, &e))?;
+        let mut src = ReaderSource::new(reader, name);
+        loop {
+            if let Some(end) = on_event(src.next_event(), on) {
+                return end
+                    .map_err(|e| with_progress(e, src.bytes_received(), src.sessions_received()));
+            }
+            progress.update(src.bytes_received(), src.sessions_received());
         }
     }
+}
+
+fn input_error(name: &str, e: &std::io::Error) -> CliError {
+    CliError::from(ApiError::Input {
+        source_name: name.to_owned(),
+        message: e.to_string(),
+    })
 }
 
 /// The server, through any implementation of the API.
@@ -109,25 +151,12 @@ impl Feed for ApiFeed<'_> {
         self.rt.block_on(async move {
             let mut stream = api.list_sessions().await?;
             loop {
-                match stream.next_event().await {
-                    None => return Ok(()),
-                    Some(Ok(Next::Idle)) => {
-                        on(None)?;
-                    }
-                    Some(Ok(Next::Session(s))) => {
-                        if on(Some(s))? == Flow::Stop {
-                            return Ok(());
-                        }
-                        progress.update(stream.bytes_received(), stream.sessions_received());
-                    }
-                    Some(Err(e)) => {
-                        return Err(failed(
-                            e,
-                            stream.bytes_received(),
-                            stream.sessions_received(),
-                        ));
-                    }
+                if let Some(end) = on_event(stream.next_event().await, on) {
+                    return end.map_err(|e| {
+                        with_progress(e, stream.bytes_received(), stream.sessions_received())
+                    });
                 }
+                progress.update(stream.bytes_received(), stream.sessions_received());
             }
         })
     }

@@ -7,12 +7,13 @@ pub mod demo;
 pub mod drop;
 pub mod get;
 pub mod list;
+pub mod man;
+pub mod matched;
 pub mod stats;
 pub mod watch;
 
 use std::io::{self, BufWriter, IsTerminal, StdoutLock, Write};
 
-use clap::CommandFactory;
 use segura_http::HttpClient;
 use segura_model::Field;
 
@@ -69,8 +70,13 @@ impl Ctx {
         } else {
             None
         };
+        let quiet = self.global.quiet;
         OutputOpts {
-            format: self.global.output,
+            format: self.global.output.into(),
+            no_headers: self.global.no_headers,
+            pretty: self.stdout_tty,
+            note: (!quiet).then_some(diag::note as crate::output::NoteFn),
+            now: Some(crate::clock::now().naive),
             fields,
             color: self.stdout_tty && colour_allowed(&self.global),
             width,
@@ -176,7 +182,10 @@ fn register_secrets(auth: &segura_http::Auth) {
             secrets.add(consumer_secret.expose());
             secrets.add(token_secret.expose());
         }
-        Auth::Bearer(token) => secrets.add(token.expose()),
+        Auth::Bearer(token) => {
+            crate::exit::set_fixed_token();
+            secrets.add(token.expose());
+        }
         _ => {}
     }
 }
@@ -302,36 +311,40 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             "this segura was built without the demo (cargo feature `demo`)".into(),
         )),
         Command::Completions(args) => {
-            use clap_complete::Shell as S;
-            let shell = match args.shell {
-                Shell::Bash => S::Bash,
-                Shell::Zsh => S::Zsh,
-                Shell::Fish => S::Fish,
-                Shell::Powershell => S::PowerShell,
-                Shell::Elvish => S::Elvish,
+            use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Zsh};
+            let shell: &dyn EnvCompleter = match args.shell {
+                Shell::Bash => &Bash,
+                Shell::Zsh => &Zsh,
+                Shell::Fish => &Fish,
+                Shell::Powershell => &Powershell,
+                Shell::Elvish => &Elvish,
             };
             let mut out = stdout();
-            clap_complete::generate(shell, &mut Cli::command(), "segura", &mut out);
-            out.flush().map_err(CliError::output)
+            shell
+                .write_registration(
+                    crate::cli::COMPLETE_VAR,
+                    "segura",
+                    "segura",
+                    "segura",
+                    &mut out,
+                )
+                .and_then(|()| out.flush())
+                .map_err(CliError::output)
         }
-        Command::Man(args) => {
-            let cmd = Cli::command();
-            match args.out_dir {
-                Some(dir) => clap_mangen::generate_to(cmd, &dir).map_err(|e| {
-                    CliError::Local(format!(
-                        "cannot write the manual pages into {}: {e}",
-                        dir.display()
-                    ))
-                }),
-                None => {
-                    let mut out = stdout();
-                    clap_mangen::Man::new(cmd)
-                        .render(&mut out)
-                        .and_then(|()| out.flush())
-                        .map_err(CliError::output)
-                }
+        Command::Man(args) => match args.out_dir {
+            Some(dir) => man::generate_to(&dir).map_err(|e| {
+                CliError::Local(format!(
+                    "cannot write the manual pages into {}: {e}",
+                    dir.display()
+                ))
+            }),
+            None => {
+                let mut out = stdout();
+                man::render(&mut out)
+                    .and_then(|()| out.flush())
+                    .map_err(CliError::output)
             }
-        }
+        },
     }
 }
 
