@@ -151,6 +151,13 @@ pub enum Error {
     },
 }
 
+/// An [`Error::Config`] with this message: the one constructor every crate uses.
+pub fn config_error(message: impl Into<String>) -> Error {
+    Error::Config {
+        message: message.into(),
+    }
+}
+
 fn auth_line(kind: AuthFailure, status: Option<u16>, message: &str) -> String {
     let what = match kind {
         AuthFailure::InvalidClient => "authentication failed",
