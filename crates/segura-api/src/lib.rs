@@ -43,6 +43,8 @@ pub mod protocol;
 pub mod sort;
 pub mod stats;
 mod stream;
+#[cfg(any(test, feature = "test-util"))]
+pub mod test_util;
 pub mod text;
 pub mod token;
 pub mod transport;
