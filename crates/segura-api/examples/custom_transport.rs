@@ -1,18 +1,11 @@
-//! Bring your own HTTP stack: `segura_api::Transport` on `std::net`, plain HTTP/1.1.
-//!
-//! The transport only moves bytes; the generic `Client` knows the endpoints, the OAuth
-//! 2.0 token, retries, deadlines and the decoding. Against the mock (`segura-mock --port
-//! 8443` prints the credentials):
-//!
-//! ```text
-//! SEGURA_CLIENT_ID=... SEGURA_CLIENT_SECRET=... \
-//!   cargo run -p segura-api --example custom_transport -- http://127.0.0.1:8443
-//! ```
-//!
-//! It prints `listed N`, then `got ID SESSION_ID` for the first session fetched by id.
-//! For brevity it reads each answer whole before handing it over (a real one streams).
+//! Bring your own HTTP stack: `segura_api::Transport` on `std::net` (plain HTTP/1.1,
+//! one connection per request, each answer read whole for brevity). It moves bytes only:
+//! the generic `Client` knows the endpoints, the token, retries and decoding. Run it with
+//! `SEGURA_CLIENT_ID=.. SEGURA_CLIENT_SECRET=.. cargo run -p segura-api --example
+//! custom_transport -- http://127.0.0.1:8443` against `segura-mock`: it prints `listed N`,
+//! then `got ID SESSION_ID` for the first session fetched by id.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
@@ -21,12 +14,11 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode};
 use segura_api::client::{Client, ClientOptions};
 use segura_api::protocol::{Auth, ClientAuthMethod, Secret};
-use segura_api::{
-    ConnectFailure, SessionApi, Transport, TransportError, TransportErrorKind as Kind,
-    TransportResponse,
-};
+use segura_api::ConnectFailure::Refused;
+use segura_api::TransportResponse;
+use segura_api::{SessionApi, Transport, TransportError, TransportErrorKind as Kind};
 
-/// One connection per request, `Connection: close`, blocking I/O on a worker thread.
+/// Blocking I/O on a worker thread.
 struct StdNet;
 
 #[async_trait]
@@ -38,67 +30,68 @@ impl Transport for StdNet {
     }
 }
 
-fn fail(kind: Kind) -> impl Fn(std::io::Error) -> TransportError {
-    move |e| TransportError::new(kind, e.to_string()).with_source(e)
+fn exchange(request: &Request<Bytes>) -> Result<TransportResponse, TransportError> {
+    let (host, port) = (request.uri().host().unwrap_or(""), request.uri().port_u16());
+    let port = port.unwrap_or(80);
+    let fail = |kind| move |e: io::Error| TransportError::new(kind, e.to_string()).with_source(e);
+    // Until connected, the request provably never left.
+    let stream = TcpStream::connect((host, port)).map_err(fail(Kind::Connect(Refused)))?;
+    let (status, headers, mut reader) = talk(stream, request).map_err(fail(Kind::Interrupted))?;
+    let mut body = Vec::new();
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    let chunked = header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
+    let length = header("content-length").and_then(|v| v.parse().ok());
+    let read = match (chunked, length) {
+        (true, _) => read_chunked(&mut reader, &mut body),
+        (false, Some(n)) => {
+            body.resize(n, 0);
+            reader.read_exact(&mut body)
+        }
+        (false, None) => reader.read_to_end(&mut body).map(drop),
+    };
+    // A body cut short ends with the error after what arrived: the client decides.
+    let mut chunks = vec![Ok(Bytes::from(body))];
+    chunks.extend(read.err().map(|e| Err(fail(Kind::Interrupted)(e))));
+    Ok(TransportResponse::from_chunks(status, headers, chunks))
 }
 
-fn exchange(request: &Request<Bytes>) -> Result<TransportResponse, TransportError> {
-    let uri = request.uri();
-    if uri.scheme_str() != Some("http") {
-        return Err(TransportError::new(
-            Kind::Config,
-            "this example speaks plain http only",
-        ));
-    }
-    let host = uri.host().unwrap_or("localhost");
-    let port = uri.port_u16().unwrap_or(80);
-    // Until connected, the request provably never left.
-    let mut stream =
-        TcpStream::connect((host, port)).map_err(fail(Kind::Connect(ConnectFailure::Refused)))?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .map_err(fail(Kind::Interrupted))?;
+type Head = (StatusCode, HeaderMap, BufReader<TcpStream>);
 
+/// Writes the request; reads the status line and the headers.
+fn talk(mut stream: TcpStream, request: &Request<Bytes>) -> io::Result<Head> {
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let (m, uri, body) = (request.method(), request.uri(), request.body());
     let target = uri.path_and_query().map_or("/", |p| p.as_str());
-    let mut head = format!(
-        "{} {target} HTTP/1.1\r\nHost: {host}:{port}\r\n",
-        request.method()
-    );
+    let host = uri.authority().map_or("", |a| a.as_str());
+    let mut head = format!("{m} {target} HTTP/1.1\r\nHost: {host}\r\n");
     for (name, value) in request.headers() {
-        head.push_str(&format!(
-            "{name}: {}\r\n",
-            value.to_str().unwrap_or_default()
-        ));
+        let value = value.to_str().unwrap_or_default();
+        head.push_str(&format!("{name}: {value}\r\n"));
     }
-    let body = request.body();
+    let length = body.len();
     head.push_str(&format!(
-        "Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
+        "Content-Length: {length}\r\nConnection: close\r\n\r\n"
     ));
-    stream
-        .write_all(head.as_bytes())
-        .map_err(fail(Kind::Interrupted))?;
-    stream.write_all(body).map_err(fail(Kind::Interrupted))?;
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(body)?;
 
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
-    reader
-        .read_line(&mut line)
-        .map_err(fail(Kind::Interrupted))?;
-    let status = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse::<u16>().ok())
+    reader.read_line(&mut line)?;
+    let status = line.split_whitespace().nth(1).and_then(|s| s.parse().ok());
+    let status = status
         .and_then(|s| StatusCode::from_u16(s).ok())
-        .ok_or_else(|| TransportError::new(Kind::Interrupted, "no HTTP status line"))?;
+        .ok_or(io::ErrorKind::InvalidData)?;
     let mut headers = HeaderMap::new();
     loop {
         line.clear();
-        reader
-            .read_line(&mut line)
-            .map_err(fail(Kind::Interrupted))?;
+        reader.read_line(&mut line)?;
         let Some((name, value)) = line.trim_end().split_once(':') else {
-            break; // the blank line after the headers
+            return Ok((status, headers, reader)); // the blank line after the headers
         };
         if let (Ok(n), Ok(v)) = (
             HeaderName::try_from(name.trim()),
@@ -107,46 +100,21 @@ fn exchange(request: &Request<Bytes>) -> Result<TransportResponse, TransportErro
             headers.append(n, v);
         }
     }
-
-    let mut body = Vec::new();
-    let chunked = headers
-        .get("transfer-encoding")
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"chunked"));
-    let result = if chunked {
-        read_chunked(&mut reader, &mut body)
-    } else if let Some(len) = headers
-        .get("content-length")
-        .and_then(|v| v.to_str().ok()?.parse().ok())
-    {
-        body.resize(len, 0);
-        reader.read_exact(&mut body)
-    } else {
-        reader.read_to_end(&mut body).map(drop)
-    };
-    // A body cut short is handed over with the error after what arrived: the client
-    // decides what that means.
-    let mut chunks = vec![Ok(Bytes::from(body))];
-    if let Err(e) = result {
-        chunks.push(Err(fail(Kind::Interrupted)(e)));
-    }
-    Ok(TransportResponse::from_chunks(status, headers, chunks))
 }
 
-fn read_chunked(reader: &mut impl BufRead, body: &mut Vec<u8>) -> std::io::Result<()> {
-    let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "bad chunked framing");
+fn read_chunked(reader: &mut impl BufRead, body: &mut Vec<u8>) -> io::Result<()> {
     let mut line = String::new();
     loop {
         line.clear();
         if reader.read_line(&mut line)? == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
+            return Err(io::ErrorKind::UnexpectedEof.into());
         }
         let size = line.trim().split(';').next().unwrap_or("");
-        let size = usize::from_str_radix(size, 16).map_err(|_| bad())?;
+        let size = usize::from_str_radix(size, 16).map_err(|_| io::ErrorKind::InvalidData)?;
         let start = body.len();
         body.resize(start + size, 0);
         reader.read_exact(&mut body[start..])?;
-        line.clear();
-        reader.read_line(&mut line)?; // the CRLF after the data (or the last chunk's)
+        reader.read_line(&mut String::new())?; // the CRLF after the data
         if size == 0 {
             return Ok(());
         }
@@ -155,9 +123,7 @@ fn read_chunked(reader: &mut impl BufRead, body: &mut Vec<u8>) -> std::io::Resul
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let url = std::env::args()
-        .nth(1)
-        .ok_or("usage: custom_transport URL")?;
+    let url = std::env::args().nth(1).ok_or("usage: URL")?;
     let auth = Auth::OAuth2 {
         client_id: std::env::var("SEGURA_CLIENT_ID")?,
         client_secret: Secret::new(std::env::var("SEGURA_CLIENT_SECRET")?),
@@ -168,9 +134,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut sessions = client.list_sessions().await?;
     let (mut count, mut first) = (0u64, None);
     while let Some(session) = sessions.next_ref().await {
-        let session = session?;
-        first = first.or(Some(session.id));
-        count += 1;
+        (count, first) = (count + 1, first.or(Some(session?.id)));
     }
     println!("listed {count}");
     if let Some(id) = first {
