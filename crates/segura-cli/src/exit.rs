@@ -145,7 +145,14 @@ impl CliError {
                     _ => (h.cause, h.action),
                 };
                 let _ = writeln!(out, "  cause: {cause}");
-                let _ = writeln!(out, "  hint: {action}");
+                match cli_advice(error) {
+                    Some(advice) => {
+                        let _ = writeln!(out, "  hint: {action}: {advice}");
+                    }
+                    None => {
+                        let _ = writeln!(out, "  hint: {action}");
+                    }
+                }
             }
             CliError::Declined(m) => {
                 let _ = writeln!(out, "{}", clean(m));
@@ -197,6 +204,36 @@ impl From<ApiError> for CliError {
             progressed: None,
         }
     }
+}
+
+/// The command line's own advice after the library's hint, which speaks of the problem
+/// only: the flags, variables and commands that act on it.
+pub fn cli_advice(e: &ApiError) -> Option<&'static str> {
+    use segura_api::{ConnectFailure, TimeoutKind};
+    Some(match e {
+        ApiError::Config { .. } => "see `segura config show`",
+        ApiError::Connect {
+            kind: ConnectFailure::Tls,
+            ..
+        } => "pass the CA certificate with --ca-cert (or SEGURA_CA_CERT); --insecure turns verification off",
+        ApiError::Timeout {
+            kind: TimeoutKind::Idle,
+            ..
+        } => "raise it with --read-timeout",
+        ApiError::Timeout {
+            kind: TimeoutKind::Total,
+            ..
+        } => "raise it with --timeout",
+        ApiError::NotFound {
+            code: Some(ApiException::SESSION_NOT_FOUND),
+            ..
+        }
+        | ApiError::Api {
+            code: Some(ApiException::UNEXPECTED_IDENTIFIER_TYPE),
+            ..
+        } => "`sessions get` takes the numeric id, `sessions drop` the 40-hex session_id",
+        _ => return None,
+    })
 }
 
 /// The exit code of an API error.
@@ -313,6 +350,26 @@ mod tests {
         );
         assert!(lines[2].starts_with("  cause: "), "{r}");
         assert!(lines[3].starts_with("  hint: "), "{r}");
+        // The library's hint, then the command line's own flags.
+        let tls = CliError::from(ApiError::Connect {
+            kind: ConnectFailure::Tls,
+            message: "unknown issuer".into(),
+        })
+        .report();
+        assert!(
+            tls.contains("  hint: trust the appliance's CA certificate")
+                && tls.contains("--ca-cert"),
+            "{tls}"
+        );
+        let idle = CliError::from(ApiError::Timeout {
+            kind: TimeoutKind::Idle,
+            message: "no data".into(),
+        })
+        .report();
+        assert!(
+            idle.contains("read timeout") && idle.contains("--read-timeout"),
+            "{idle}"
+        );
         assert_eq!(e.exit_code(), 6);
         assert_eq!(CliError::BrokenPipe.report(), "");
         assert_eq!(CliError::BrokenPipe.exit_code(), 0);
