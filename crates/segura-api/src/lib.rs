@@ -47,7 +47,7 @@ pub use drop_answer::{is_recognised_drop, parse_drop_answer};
 pub use error::{classify_response, AuthFailure, ConnectFailure, Error, Hint, Stage, TimeoutKind};
 pub use filter::SessionFilter;
 pub use memory::InMemoryApi;
-pub use stream::{ByteStream, Next, ReaderSource, SessionStream};
+pub use stream::{ByteObserver, ByteStream, Next, ReaderSource, SessionStream};
 pub use text::{sanitize, Redactor};
 pub use token::{parse_token_answer, TokenAnswer, MAX_TOKEN_LIFETIME};
 

@@ -55,7 +55,11 @@ pub struct SessionStream {
     finished: bool,
     idle_reported: bool,
     redactor: Option<Redactor>,
+    observer: Option<ByteObserver>,
 }
+
+/// Sees every body byte as it arrives (see [`SessionStream::observe_bytes`]).
+pub type ByteObserver = Box<dyn FnMut(&[u8]) + Send>;
 
 impl fmt::Debug for SessionStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -84,7 +88,15 @@ impl SessionStream {
             finished: false,
             idle_reported: false,
             redactor: None,
+            observer: None,
         }
+    }
+
+    /// Hands every body byte to `observer` as it arrives, before decoding: to hash or
+    /// keep what was read (a report's provenance).
+    pub fn observe_bytes(mut self, observer: ByteObserver) -> Self {
+        self.observer = Some(observer);
+        self
     }
 
     /// Scrubs the client's secrets out of the errors this stream yields (an error
@@ -171,6 +183,9 @@ impl SessionStream {
                     Poll::Ready(Some(Ok(chunk))) => {
                         self.idle_reported = false;
                         self.bytes_received += chunk.len() as u64;
+                        if let Some(observe) = &mut self.observer {
+                            observe(&chunk);
+                        }
                         self.decoder.feed(&chunk);
                     }
                     Poll::Ready(Some(Err(e))) if is_cut(&e) => {
