@@ -68,7 +68,10 @@ fn audit_finds_exactly_the_planted_cases_and_nothing_else() {
     out.code(0);
     let lines = out.json_lines();
     assert_eq!(lines.len(), scenario.planted(false).len(), "{}", out.stdout);
-    assert_eq!(keys_of_lines(&lines), keys_of_cases(&scenario.planted(false)));
+    assert_eq!(
+        keys_of_lines(&lines),
+        keys_of_cases(&scenario.planted(false))
+    );
     let keys: BTreeSet<&str> = lines[0]
         .as_object()
         .expect("object")
@@ -88,7 +91,11 @@ fn audit_finds_exactly_the_planted_cases_and_nothing_else() {
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains("new-origin was not checked"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("new-origin was not checked"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -166,7 +173,8 @@ fn fail_on_gates_with_exit_code_9() {
         .count();
     assert_eq!(high, 3, "long-open, shared-credential, concurrent-origins");
     assert!(
-        out.stderr.contains("audit: 3 findings at or above high (--fail-on high)"),
+        out.stderr
+            .contains("audit: 3 findings at or above high (--fail-on high)"),
         "{}",
         out.stderr
     );
@@ -179,15 +187,29 @@ fn fail_on_gates_with_exit_code_9() {
          [rules.shared-credential]\nseverity = \"medium\"\n",
     )
     .expect("rules");
-    audit(&f, &body, &["-q", "--fail-on", "high", "--rules", s(&rules)]).code(0);
+    audit(
+        &f,
+        &body,
+        &["-q", "--fail-on", "high", "--rules", s(&rules)],
+    )
+    .code(0);
     // ... but medium ones remain.
-    audit(&f, &body, &["-q", "--fail-on", "medium", "--rules", s(&rules)]).code(9);
+    audit(
+        &f,
+        &body,
+        &["-q", "--fail-on", "medium", "--rules", s(&rules)],
+    )
+    .code(9);
 
     // A wrong rules file is a configuration error.
     std::fs::write(&rules, "[rules.long-session]\nthreshold = \"long\"\n").expect("rules");
     let out = audit(&f, &body, &["--rules", s(&rules)]);
     out.code(3);
-    assert!(out.stderr.contains("rules.long-session.threshold"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("rules.long-session.threshold"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -226,14 +248,22 @@ fn the_table_is_grouped_by_rule_worst_first_and_csv_has_one_line_per_finding() {
 
     let out = audit(&f, &body, &["-o", "csv"]);
     let mut r = csv_reader(out.ok());
-    let header: Vec<String> = r.headers().expect("header").iter().map(String::from).collect();
+    let header: Vec<String> = r
+        .headers()
+        .expect("header")
+        .iter()
+        .map(String::from)
+        .collect();
     assert_eq!(
         header,
         ["rule", "severity", "subject", "sessions", "first", "last", "detail"]
     );
     let rows: Vec<csv::StringRecord> = r.records().map(|x| x.expect("row")).collect();
     assert_eq!(rows.len(), scenario.planted(false).len());
-    let sweep = rows.iter().find(|r| &r[0] == "device-sweep").expect("sweep");
+    let sweep = rows
+        .iter()
+        .find(|r| &r[0] == "device-sweep")
+        .expect("sweep");
     assert_eq!(sweep[3].split(' ').count(), 20);
 }
 
@@ -353,7 +383,10 @@ fn metric(dom: &str, name: &str) -> String {
 /// The counts of the summary, computed here from `list -o ndjson`, not by the audit
 /// or report code.
 fn independent_counts(f: &Fixture, body: &Path) -> BTreeMap<&'static str, String> {
-    let out = f.run(f.bare(), &["sessions", "list", "-o", "ndjson", "--input", s(body)]);
+    let out = f.run(
+        f.bare(),
+        &["sessions", "list", "-o", "ndjson", "--input", s(body)],
+    );
     let lines = out.json_lines();
     let distinct = |key: &str| {
         lines
@@ -371,7 +404,11 @@ fn independent_counts(f: &Fixture, body: &Path) -> BTreeMap<&'static str, String
         ("credentials", distinct("credential")),
         (
             "active",
-            lines.iter().filter(|v| v["end"].is_null()).count().to_string(),
+            lines
+                .iter()
+                .filter(|v| v["end"].is_null())
+                .count()
+                .to_string(),
         ),
     ])
 }
@@ -398,11 +435,14 @@ fn the_report_renders_offline_in_chromium_with_the_right_numbers() {
     let html = std::fs::read_to_string(&report).expect("report written");
 
     // Self-contained: no script, nothing to fetch.
-    for banned in ["<script", "<link", "<img", "@import", "url(", "src=", "http://", "https://"] {
+    for banned in [
+        "<script", "<link", "<img", "@import", "url(", "src=", "http://", "https://",
+    ] {
         let hits: Vec<&str> = html.matches(banned).collect();
         // The only URL is the SVG namespace, which is a name, not a fetch.
         let allowed = banned == "http://"
-            && html.matches("http://").count() == html.matches("http://www.w3.org/2000/svg").count();
+            && html.matches("http://").count()
+                == html.matches("http://www.w3.org/2000/svg").count();
         assert!(hits.is_empty() || allowed, "the report contains {banned}");
     }
     // Every value escaped: the user named like HTML shows as text.
@@ -414,7 +454,10 @@ fn the_report_renders_offline_in_chromium_with_the_right_numbers() {
 
     // Provenance: the bytes read and their SHA-256.
     let bytes = std::fs::read(&body).expect("body");
-    let digest: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+    let digest: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     assert!(html.contains(&digest), "the SHA-256 of the input");
 
     let proxy = Hostile::start(|_| Reply::text(404, "text/plain", "no"));
@@ -442,7 +485,10 @@ fn the_report_renders_offline_in_chromium_with_the_right_numbers() {
     run_chromium(
         &report,
         &proxy_url,
-        &[&format!("--screenshot={}", shot.display()), "--window-size=1280,2400"],
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1280,2400",
+        ],
         f.home.path(),
     );
     let after = page_requests(&proxy);
@@ -459,12 +505,26 @@ fn the_report_renders_offline_in_chromium_with_the_right_numbers() {
         assert_eq!(&metric(&dom, name), value, "data-metric {name}");
     }
     assert_eq!(counts["sessions"], scenario.sessions().to_string());
-    assert_eq!(metric(&dom, "findings"), scenario.planted(false).len().to_string());
+    assert_eq!(
+        metric(&dom, "findings"),
+        scenario.planted(false).len().to_string()
+    );
     assert_eq!(metric(&dom, "sha256"), digest);
     assert_eq!(metric(&dom, "bytes"), bytes.len().to_string());
     // Every section is there.
-    for id in ["summary", "activity", "top", "mix", "longest", "findings", "provenance"] {
-        assert!(dom.contains(&format!("<section id=\"{id}\">")), "section {id}");
+    for id in [
+        "summary",
+        "activity",
+        "top",
+        "mix",
+        "longest",
+        "findings",
+        "provenance",
+    ] {
+        assert!(
+            dom.contains(&format!("<section id=\"{id}\">")),
+            "section {id}"
+        );
     }
 
     // SEGURA_REPORT_KEEP=DIR keeps the report and its screenshot (docs/audit.md's
@@ -475,19 +535,26 @@ fn the_report_renders_offline_in_chromium_with_the_right_numbers() {
         std::fs::copy(&shot, dir.join("audit-report.png")).expect("keep the screenshot");
     }
     let png = std::fs::read(&shot).expect("screenshot written");
-    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000, "a PNG");
+    assert!(
+        png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000,
+        "a PNG"
+    );
 }
 
 #[test]
 fn a_report_from_the_server_hashes_the_body_it_read() {
     let f = Fixture::new(300);
     let report = f.home.path().join("server.html");
-    f.segura(&["sessions", "report", "--out", s(&report), "-q"]).code(0);
+    f.segura(&["sessions", "report", "--out", s(&report), "-q"])
+        .code(0);
     let html = std::fs::read_to_string(&report).expect("report");
     let bytes = std::fs::read(f.saved_body(300)).expect("body");
-    let digest: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+    let digest: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     assert!(html.contains(&digest), "the SHA-256 of the body served");
-    assert!(html.contains(&format!("data-metric=\"sessions\">300<")));
+    assert!(html.contains("data-metric=\"sessions\">300<"));
     // Escaped like every value: `/` is `&#x2f;`.
     let url = f.server.url().trim_end_matches('/').replace('/', "&#x2f;");
     assert!(html.contains(&url), "the appliance URL {url}");

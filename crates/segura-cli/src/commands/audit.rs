@@ -63,6 +63,7 @@ pub struct Outcome {
 /// Streams `feed` through the audit: sessions that pass `filter` are audited (and
 /// handed to `on_audited`), those of the earlier window (`--baseline-from`) learned.
 /// `emit` receives each finding once complete.
+#[allow(clippy::too_many_arguments)]
 pub fn audit_feed(
     feed: &mut dyn Feed,
     filter: &FilterArgs,
@@ -106,7 +107,9 @@ pub fn audit_feed(
     };
     feed.feed(
         &mut |s| {
-            let Some(s) = s else { return Ok(Flow::Continue) };
+            let Some(s) = s else {
+                return Ok(Flow::Continue);
+            };
             if window.matches(s) {
                 on_audited(s);
                 auditor.add(s, &mut sink);

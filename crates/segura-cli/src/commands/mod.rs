@@ -413,7 +413,10 @@ mod tests {
             without_userinfo("https://u:pw@pam.example:8443/x?y"),
             "https://pam.example:8443/x?y"
         );
-        assert_eq!(without_userinfo("https://pam.example"), "https://pam.example");
+        assert_eq!(
+            without_userinfo("https://pam.example"),
+            "https://pam.example"
+        );
     }
 
     #[test]

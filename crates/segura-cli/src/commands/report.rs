@@ -51,7 +51,9 @@ pub fn per_day_chart(days: &[(NaiveDate, u64)]) -> String {
         r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="Sessions per day">"##
     );
     let (Some(first), Some(last)) = (days.first(), days.last()) else {
-        svg.push_str(r##"<text x="10" y="20" font-size="13" fill="#5b6570">no sessions</text></svg>"##);
+        svg.push_str(
+            r##"<text x="10" y="20" font-size="13" fill="#5b6570">no sessions</text></svg>"##,
+        );
         return svg;
     };
     let span = (last.0 - first.0).num_days().max(0) as f64 + 1.0;
@@ -128,7 +130,11 @@ pub fn heat_map_chart(heat: &[[u64; 24]; 7]) -> String {
             name = WEEKDAYS[d]
         );
         for (hour, n) in row.iter().enumerate() {
-            let level = if *n == 0 { 0.0 } else { 0.12 + 0.88 * (*n as f64 / max) };
+            let level = if *n == 0 {
+                0.0
+            } else {
+                0.12 + 0.88 * (*n as f64 / max)
+            };
             let _ = write!(
                 svg,
                 r##"<rect x="{x}" y="{y}" width="{c}" height="{c}" fill="#2f6f9f" fill-opacity="{level:.3}" stroke="#ffffff" stroke-width="1"><title>{name} {hour:02}:00: {n}</title></rect>"##,
@@ -427,7 +433,7 @@ pub fn run(
             )
         })
         .collect();
-    blocks.sort_by(|a, b| b.0.cmp(&a.0));
+    blocks.sort_by_key(|b| std::cmp::Reverse(b.0));
 
     let mix = |title, noun, v: Vec<Ranked>| {
         let total = overview.sessions().max(1) as f64;
@@ -439,7 +445,11 @@ pub fn run(
                 .map(|r| {
                     let share = r.sessions as f64 / total;
                     MixRow {
-                        name: if r.name.is_empty() { "(none)".into() } else { r.name },
+                        name: if r.name.is_empty() {
+                            "(none)".into()
+                        } else {
+                            r.name
+                        },
                         sessions: r.sessions,
                         share: format!("{:.1}%", share * 100.0),
                         bar: share_bar(share),
@@ -516,7 +526,11 @@ pub fn run(
         rules: describe_rules(&config),
         baseline: match (&args.rules.baseline, args.rules.baseline_from) {
             (Some(p), _) => format!("file {}", p.display()),
-            (None, Some(from)) => format!("sessions from {} until --since ({} sessions)", fmt_time(&from), outcome.learned),
+            (None, Some(from)) => format!(
+                "sessions from {} until --since ({} sessions)",
+                fmt_time(&from),
+                outcome.learned
+            ),
             (None, None) if !has_file_baseline => "none (new-origin not checked)".to_owned(),
             _ => String::new(),
         },

@@ -139,7 +139,9 @@ fn check_keys(rule: RuleId, r: &RuleFile) -> Result<(), String> {
     ];
     for (key, set) in present {
         if set && !allowed.contains(&key) {
-            return Err(format!("rules.{rule}: `{key}` is not a setting of this rule"));
+            return Err(format!(
+                "rules.{rule}: `{key}` is not a setting of this rule"
+            ));
         }
     }
     Ok(())
@@ -218,7 +220,12 @@ pub fn parse_rules(text: &str) -> Result<AuditConfig, String> {
 fn read_small(path: &Path, what: &str, hint: &str) -> Result<Vec<u8>, CliError> {
     read_regular_file(path, SMALL_FILE_LIMIT, Links::Follow)
         .map(|f| f.bytes)
-        .map_err(|e| CliError::config(format!("cannot read the {what} {}: {e}", path.display()), hint))
+        .map_err(|e| {
+            CliError::config(
+                format!("cannot read the {what} {}: {e}", path.display()),
+                hint,
+            )
+        })
 }
 
 /// Reads the rules file at `path` (exit 3 when it cannot be read or is wrong).
@@ -298,10 +305,22 @@ mod tests {
         for (text, needle) in [
             ("disabled = [\"nope\"]", "unknown rule \"nope\""),
             ("[rules.nope]\nseverity = \"low\"", "unknown rule"),
-            ("[rules.no-ticket]\nseverity = \"urgent\"", "rules.no-ticket.severity"),
-            ("[rules.no-ticket]\nthreshold = \"1h\"", "not a setting of this rule"),
-            ("[rules.long-open]\nthreshold = \"soon\"", "rules.long-open.threshold"),
-            ("[rules.off-hours]\nstart = \"8am\"", "rules.off-hours.start"),
+            (
+                "[rules.no-ticket]\nseverity = \"urgent\"",
+                "rules.no-ticket.severity",
+            ),
+            (
+                "[rules.no-ticket]\nthreshold = \"1h\"",
+                "not a setting of this rule",
+            ),
+            (
+                "[rules.long-open]\nthreshold = \"soon\"",
+                "rules.long-open.threshold",
+            ),
+            (
+                "[rules.off-hours]\nstart = \"8am\"",
+                "rules.off-hours.start",
+            ),
             ("[rules.off-hours]\ndays = [\"someday\"]", "unknown day"),
             ("[rules.shared-credential]\nmin-users = 1", "at least 2"),
             ("[rules.long-session]\nthreshhold = \"1h\"", "unknown field"),

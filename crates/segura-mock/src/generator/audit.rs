@@ -503,7 +503,7 @@ fn write_session(out: &mut Vec<u8>, id: u64, s: &Spec) {
     out.extend_from_slice(b",\"protocol\":");
     write_json_string(out, s.protocol);
     out.extend_from_slice(b",\"proxy\":\"SSH Proxy\",\"session_id\":\"");
-    push_hex_u64(out, mix(id ^ 0x00a0_d17));
+    push_hex_u64(out, mix(id ^ 0x000a_0d17));
     push_hex_u64(out, mix(id ^ 0x0b0b));
     push_hex_u64(out, mix(id) >> 32 << 32);
     out.truncate(out.len() - 8);
