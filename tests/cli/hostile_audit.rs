@@ -559,3 +559,24 @@ fn a_report_from_the_server_hashes_the_body_it_read() {
     let url = f.server.url().trim_end_matches('/').replace('/', "&#x2f;");
     assert!(html.contains(&url), "the appliance URL {url}");
 }
+
+#[test]
+fn hostile_names_in_findings_never_reach_the_terminal_raw() {
+    use crate::adversary::{token_then, Attack};
+    use segura_hostile::{json_string, list_body};
+    let cred = json_string("\u{1b}]0;pwn\u{7}shared\u{202e}");
+    let mut body = list_body(3);
+    for id in 1..=3 {
+        body = body.replace(
+            &format!("\"user{id}\""),
+            &json_string(&format!("\u{1b}[31mroot{id}\u{9b}2J")),
+        );
+        body = body.replace(&format!("\"cred{id}\""), &cred);
+    }
+    let a = Attack::new(token_then(move |_| Reply::json(200, body.clone())));
+    // Attack::run checks stdout and stderr for raw control bytes.
+    let o = a.run(&["sessions", "audit", "--now", "2024-05-07 00:00:00"]);
+    o.code(0);
+    assert!(o.stdout.contains("shared-credential"), "{}", o.stdout);
+    assert!(o.stdout.contains("no-ticket"), "{}", o.stdout);
+}
