@@ -366,21 +366,25 @@ pub struct Finding {
     pub detail: String,
 }
 
-fn fmt_time(t: &NaiveDateTime) -> String {
-    let mut buf = [0u8; 19];
-    format_datetime(t, &mut buf).to_owned()
+/// Session ids as a JSON array of numbers.
+struct Ids<'a>(&'a [SessionId]);
+
+impl Serialize for Ids<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|id| id.get()))
+    }
 }
 
 impl Serialize for Finding {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let ids: Vec<u64> = self.sessions.iter().map(|id| id.get()).collect();
+        let (mut b1, mut b2) = ([0u8; 19], [0u8; 19]);
         let mut m = serializer.serialize_map(Some(7))?;
         m.serialize_entry("rule", self.rule.as_str())?;
         m.serialize_entry("severity", self.severity.as_str())?;
         m.serialize_entry("subject", &self.subject)?;
-        m.serialize_entry("sessions", &ids)?;
-        m.serialize_entry("first", &fmt_time(&self.first))?;
-        m.serialize_entry("last", &fmt_time(&self.last))?;
+        m.serialize_entry("sessions", &Ids(&self.sessions))?;
+        m.serialize_entry("first", format_datetime(&self.first, &mut b1))?;
+        m.serialize_entry("last", format_datetime(&self.last, &mut b2))?;
         m.serialize_entry("detail", &self.detail)?;
         m.end()
     }
@@ -623,18 +627,65 @@ impl PartialOrd for Interval {
     }
 }
 
+/// `s` lowercased, without allocating when it already is.
+fn lower(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.is_ascii() && !s.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Borrowed(s)
+    } else {
+        std::borrow::Cow::Owned(s.to_lowercase())
+    }
+}
+
+/// How many entries of a window (the active sessions, the last 24 hours) have each
+/// name: only names in the window are held.
+#[derive(Debug, Default)]
+struct Counts {
+    per: HashMap<String, u32>,
+}
+
+impl Counts {
+    fn add(&mut self, name: &str) {
+        match self.per.get_mut(name) {
+            Some(n) => *n += 1,
+            None => {
+                self.per.insert(name.to_owned(), 1);
+            }
+        }
+    }
+
+    fn remove(&mut self, name: &str) {
+        if let Some(n) = self.per.get_mut(name) {
+            *n -= 1;
+            if *n == 0 {
+                self.per.remove(name);
+            }
+        }
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.per.contains_key(name)
+    }
+
+    fn distinct(&self) -> usize {
+        self.per.len()
+    }
+}
+
+/// A cluster or a sweep names at most this many origins or devices in its detail.
+const MAX_NAMED: usize = 32;
+
 /// Per-user state of `concurrent-origins` and `device-sweep`.
 #[derive(Debug, Default)]
 struct UserAgg {
     /// Sessions not yet ended at the latest start seen, earliest end on top.
     active: BinaryHeap<Reverse<Interval>>,
     /// How many of `active` come from each origin.
-    active_origins: HashMap<String, u32>,
+    active_origins: Counts,
     /// The current run of overlapping sessions from several origins.
     cluster: Option<(Acc, HashSet<String>)>,
-    /// Starts in the sweep window: (start, id, device).
+    /// Starts in the sweep window: (start, id, last, device).
     window: VecDeque<(NaiveDateTime, SessionId, NaiveDateTime, String)>,
-    window_devices: HashMap<String, u32>,
+    window_devices: Counts,
     /// The current sweep.
     sweep: Option<(Acc, HashSet<String>)>,
 }
@@ -980,6 +1031,10 @@ impl Auditor {
 fn cluster_finding(user: &str, (acc, origins): (Acc, HashSet<String>), sev: Severity) -> Finding {
     let mut o: Vec<String> = origins.into_iter().collect();
     o.sort();
+    if o.len() >= MAX_NAMED {
+        o.truncate(MAX_NAMED - 1);
+        o.push("...".to_owned());
+    }
     let detail = format!(
         "{} overlapping from {}: {}",
         plural(acc.count as usize, "session"),
@@ -995,8 +1050,13 @@ fn sweep_finding(
     window: u64,
     sev: Severity,
 ) -> Finding {
+    let at_least = if devices.len() >= MAX_FINDING_SESSIONS {
+        "at least "
+    } else {
+        ""
+    };
     let detail = format!(
-        "sessions to {} within {}",
+        "sessions to {at_least}{} within {}",
         plural(devices.len(), "distinct device"),
         duration_text(window)
     );
@@ -1019,16 +1079,11 @@ fn concurrent_add(
             break;
         }
         if let Some(Reverse(gone)) = u.active.pop() {
-            if let Some(n) = u.active_origins.get_mut(gone.origin.as_str()) {
-                *n -= 1;
-                if *n == 0 {
-                    u.active_origins.remove(gone.origin.as_str());
-                }
-            }
+            u.active_origins.remove(&gone.origin);
         }
     }
-    let origin = s.origin_ip.to_lowercase();
-    let others = u.active_origins.len() - usize::from(u.active_origins.contains_key(&origin));
+    let origin = lower(&s.origin_ip).into_owned();
+    let others = u.active_origins.distinct() - usize::from(u.active_origins.has(&origin));
     let end = match s.end {
         Some(e) => e.max(s.start),
         None => now.max(s.start),
@@ -1039,7 +1094,9 @@ fn concurrent_add(
                 // Every session since the cluster started overlapped another origin
                 // (or the cluster would have ended): they are members already.
                 acc.add(s.id, s.start, end);
-                origins.insert(origin.clone());
+                if origins.len() < MAX_NAMED && !origins.contains(&origin) {
+                    origins.insert(origin.clone());
+                }
             }
             None => {
                 let mut members: Vec<&Interval> = u
@@ -1063,7 +1120,9 @@ fn concurrent_add(
                             })
                         }
                     }
-                    origins.insert(i.origin.clone());
+                    if origins.len() < MAX_NAMED {
+                        origins.insert(i.origin.clone());
+                    }
                 }
                 if let Some(mut acc) = acc {
                     acc.add(s.id, s.start, end);
@@ -1075,7 +1134,7 @@ fn concurrent_add(
     } else if let Some(c) = u.cluster.take() {
         emit(cluster_finding(&s.user, c, sev));
     }
-    *u.active_origins.entry(origin.clone()).or_insert(0) += 1;
+    u.active_origins.add(&origin);
     u.active.push(Reverse(Interval {
         end,
         start: s.start,
@@ -1085,7 +1144,8 @@ fn concurrent_add(
 }
 
 /// `device-sweep`, for sessions in start order: the user's starts of the last window;
-/// while they reach the threshold of distinct devices, every start joins the sweep.
+/// while they reach the threshold of distinct devices, the first session to each
+/// device joins the sweep.
 fn sweep_add(
     u: &mut UserAgg,
     s: &RemoteSession,
@@ -1100,23 +1160,20 @@ fn sweep_add(
             break;
         }
         if let Some((_, _, _, device)) = u.window.pop_front() {
-            if let Some(n) = u.window_devices.get_mut(device.as_str()) {
-                *n -= 1;
-                if *n == 0 {
-                    u.window_devices.remove(device.as_str());
-                }
-            }
+            u.window_devices.remove(&device);
         }
     }
-    let device = s.device.to_lowercase();
-    *u.window_devices.entry(device.clone()).or_insert(0) += 1;
+    let device = lower(&s.device).into_owned();
+    u.window_devices.add(&device);
     u.window
         .push_back((s.start, s.id, session_last(s), device.clone()));
-    if u.window_devices.len() >= min_devices.max(1) {
+    if u.window_devices.distinct() >= min_devices.max(1) {
         match &mut u.sweep {
             Some((acc, devices)) => {
-                if devices.insert(device) {
+                // Past the listed maximum, devices are no longer told apart.
+                if devices.len() < MAX_FINDING_SESSIONS && !devices.contains(&device) {
                     acc.add_session(s);
+                    devices.insert(device);
                 }
             }
             None => {
