@@ -1204,3 +1204,63 @@ fn sweep_add(
         emit(sweep_finding(&s.user, c, window_secs, sev));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use segura_model::parse_datetime;
+
+    fn t(s: &str) -> NaiveDateTime {
+        parse_datetime(s).unwrap()
+    }
+
+    #[test]
+    fn business_hours_include_the_start_exclude_the_end_and_may_wrap() {
+        let h = BusinessHours::default();
+        assert!(h.contains(t("2024-03-11 08:00:00")));
+        assert!(h.contains(t("2024-03-11 17:59:59")));
+        assert!(!h.contains(t("2024-03-11 18:00:00")));
+        assert!(!h.contains(t("2024-03-11 07:59:59")));
+        assert!(!h.contains(t("2024-03-16 10:00:00")), "a Saturday");
+        let night = BusinessHours {
+            days: [true; 7],
+            start: NaiveTime::from_hms_opt(22, 0, 0).unwrap(),
+            end: NaiveTime::from_hms_opt(6, 0, 0).unwrap(),
+        };
+        assert!(night.contains(t("2024-03-11 23:00:00")));
+        assert!(night.contains(t("2024-03-11 05:59:00")));
+        assert!(!night.contains(t("2024-03-11 12:00:00")));
+    }
+
+    #[test]
+    fn names_round_trip_and_unknown_ones_are_listed() {
+        for r in RuleId::ALL {
+            assert_eq!(r.as_str().parse::<RuleId>(), Ok(r));
+        }
+        for s in Severity::ALL {
+            assert_eq!(s.as_str().parse::<Severity>(), Ok(s));
+        }
+        let e = "nope".parse::<RuleId>().unwrap_err().to_string();
+        assert!(e.contains("no-ticket") && e.contains("new-origin"), "{e}");
+        assert!(Severity::Low < Severity::Medium && Severity::Medium < Severity::High);
+    }
+
+    #[test]
+    fn a_tally_counts_at_or_above_a_severity() {
+        let mut s = RemoteSession::default();
+        s.start = t("2024-03-16 10:00:00");
+        s.user = "a".into();
+        let findings = Auditor::new(AuditConfig::default(), t("2024-03-20 00:00:00")).run([&s]);
+        let mut tally = Tally::default();
+        for f in &findings {
+            tally.add(f);
+        }
+        // Open since Saturday (high), no ticket (medium), off hours (low).
+        assert_eq!(tally.total(), 3);
+        assert_eq!(tally.at_least(Severity::High), 1);
+        assert_eq!(tally.at_least(Severity::Medium), 2);
+        assert_eq!(findings[0].rule, RuleId::LongOpen);
+        let json = serde_json::to_string(&findings[0]).unwrap();
+        assert!(json.starts_with(r#"{"rule":"long-open","severity":"high","subject":"a","sessions":[0],"first":"2024-03-16 10:00:00""#), "{json}");
+    }
+}
