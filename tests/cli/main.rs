@@ -7,6 +7,7 @@ mod config;
 mod errors;
 mod get_drop;
 mod hostile;
+mod hostile_audit;
 mod hostile_local;
 mod hostile_net;
 mod hostile_ops;

@@ -14,6 +14,9 @@
 //!   [`Redactor`] to scrub the client's own secrets out of any text.
 //! * [`sort`] and [`stats`]: the building blocks of sorted views (a bounded top-N or a
 //!   full sort) and of per-group figures, fed one session at a time from a stream.
+//! * [`audit`]: the audit rules (no ticket, long sessions, off hours, shared
+//!   credentials, overlapping origins, device sweeps, new origins) and the figures of
+//!   an audit report, in one pass over a list.
 //! * [`parse_token_answer`] and [`parse_drop_answer`]: the token endpoint's and the drop
 //!   endpoint's answers, read the same way by every transport (lifetimes clamped, only a
 //!   recognised drop success taken as one).
@@ -33,6 +36,7 @@
 #![forbid(unsafe_code)]
 
 mod api;
+pub mod audit;
 pub mod client;
 pub mod decoder;
 pub mod drop_answer;
@@ -60,7 +64,7 @@ pub use error::{
 };
 pub use filter::SessionFilter;
 pub use memory::InMemoryApi;
-pub use stream::{ByteStream, Next, ReaderSource, SessionStream};
+pub use stream::{ByteObserver, ByteStream, Next, ReaderSource, SessionStream};
 pub use text::{duration_text, sanitize, Redactor};
 pub use token::{parse_token_answer, TokenAnswer, MAX_TOKEN_LIFETIME};
 pub use transport::{BodyChunks, Transport, TransportError, TransportErrorKind, TransportResponse};

@@ -48,6 +48,7 @@ pub struct SessionStream {
     body: ByteStream,
     driver: Driver,
     redactor: Option<Redactor>,
+    observer: Option<ByteObserver>,
 }
 
 /// What a source did when the decoder asked for input.
@@ -175,6 +176,9 @@ impl Driver {
     }
 }
 
+/// Sees every body byte as it arrives (see [`SessionStream::observe_bytes`]).
+pub type ByteObserver = Box<dyn FnMut(&[u8]) + Send>;
+
 impl fmt::Debug for SessionStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionStream")
@@ -197,7 +201,15 @@ impl SessionStream {
             body,
             driver: Driver::new(decoder),
             redactor: None,
+            observer: None,
         }
+    }
+
+    /// Hands every body byte to `observer` as it arrives, before decoding: to hash or
+    /// keep what was read (a report's provenance).
+    pub fn observe_bytes(mut self, observer: ByteObserver) -> Self {
+        self.observer = Some(observer);
+        self
     }
 
     /// Scrubs the client's secrets out of the errors this stream yields (an error
@@ -252,10 +264,14 @@ impl SessionStream {
         report_idle: bool,
     ) -> Poll<Option<Result<Ready, Error>>> {
         let body = &mut self.body;
+        let observer = &mut self.observer;
         let step = self.driver.step(report_idle, false, |decoder| {
             match body.poll_next_unpin(cx) {
                 Poll::Pending => Fill::Pending,
                 Poll::Ready(Some(Ok(chunk))) => {
+                    if let Some(observe) = observer {
+                        observe(&chunk);
+                    }
                     decoder.feed(&chunk);
                     Fill::Filled(chunk.len())
                 }

@@ -27,6 +27,8 @@ pub const SERVER: u8 = 6;
 pub const NETWORK: u8 = 7;
 /// Exit code: invalid or truncated response.
 pub const INVALID_RESPONSE: u8 = 8;
+/// Exit code: `sessions audit` found something at or above `--fail-on`.
+pub const FINDINGS: u8 = 9;
 
 /// How far a list got before it failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +64,8 @@ pub enum CliError {
     Declined(String),
     /// A local file or stream could not be written.
     Local(String),
+    /// The audit ran and found something at or above `--fail-on`.
+    Findings(String),
 }
 
 impl CliError {
@@ -82,6 +86,7 @@ impl CliError {
             CliError::Api { error, .. } if speaks_tls(error) => NETWORK,
             CliError::Api { error, .. } => api_exit_code(error),
             CliError::Declined(_) | CliError::Local(_) => LOCAL,
+            CliError::Findings(_) => FINDINGS,
         }
     }
 
@@ -159,6 +164,9 @@ impl CliError {
             }
             CliError::Local(m) => {
                 let _ = writeln!(out, "error: {}", clean(m));
+            }
+            CliError::Findings(m) => {
+                let _ = writeln!(out, "{}", clean(m));
             }
         }
         out

@@ -4,6 +4,9 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use sha2::{Digest, Sha256};
 
 use segura_api::{Error as ApiError, Next, ReaderSource, SessionApi};
 use segura_model::RemoteSession;
@@ -45,6 +48,7 @@ fn failed(error: ApiError, bytes: u64, sessions: u64) -> CliError {
 #[derive(Debug, Clone)]
 pub struct InputFeed {
     path: PathBuf,
+    tap: Option<ByteTap>,
 }
 
 impl InputFeed {
@@ -52,7 +56,60 @@ impl InputFeed {
     pub fn new(path: &Path) -> Self {
         Self {
             path: path.to_owned(),
+            tap: None,
         }
+    }
+
+    /// Counts and hashes every byte read into `tap`.
+    pub fn tapped(mut self, tap: ByteTap) -> Self {
+        self.tap = Some(tap);
+        self
+    }
+}
+
+/// Every byte of a list as it is read, counted and hashed (SHA-256): what a report's
+/// provenance ties itself to.
+#[derive(Debug, Clone, Default)]
+pub struct ByteTap(Arc<Mutex<(u64, Sha256)>>);
+
+impl ByteTap {
+    /// Nothing read yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Takes `bytes` into the count and the hash.
+    pub fn update(&self, bytes: &[u8]) {
+        if let Ok(mut t) = self.0.lock() {
+            t.0 += bytes.len() as u64;
+            t.1.update(bytes);
+        }
+    }
+
+    /// The bytes read so far and their SHA-256, in lowercase hex.
+    pub fn digest(&self) -> (u64, String) {
+        match self.0.lock() {
+            Ok(t) => {
+                let hash = t.1.clone().finalize();
+                let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+                (t.0, hex)
+            }
+            Err(_) => (0, String::new()),
+        }
+    }
+}
+
+/// A reader whose bytes also go to a [`ByteTap`].
+struct TapReader<R> {
+    inner: R,
+    tap: ByteTap,
+}
+
+impl<R: Read> Read for TapReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.tap.update(&buf[..n]);
+        Ok(n)
     }
 }
 
@@ -113,6 +170,14 @@ impl Feed for InputFeed {
             let file = std::fs::File::open(&self.path).map_err(|e| input_error(&name, &e))?;
             (Box::new(file), name)
         };
+        // The tap sees the bytes as they are on disk, before any gunzip.
+        let reader: Box<dyn Read> = match &self.tap {
+            Some(tap) => Box::new(TapReader {
+                inner: reader,
+                tap: tap.clone(),
+            }),
+            None => reader,
+        };
         let reader = maybe_gunzip(reader).map_err(|e| input_error(&name, &e))?;
         let mut src = ReaderSource::new(reader, name);
         loop {
@@ -136,20 +201,31 @@ fn input_error(name: &str, e: &std::io::Error) -> CliError {
 pub struct ApiFeed<'a> {
     rt: &'a Runtime,
     api: &'a dyn SessionApi,
+    tap: Option<ByteTap>,
 }
 
 impl<'a> ApiFeed<'a> {
     /// Lists through `api`, driven by `rt`.
     pub fn new(rt: &'a Runtime, api: &'a dyn SessionApi) -> Self {
-        Self { rt, api }
+        Self { rt, api, tap: None }
+    }
+
+    /// Counts and hashes every body byte into `tap`.
+    pub fn tapped(mut self, tap: ByteTap) -> Self {
+        self.tap = Some(tap);
+        self
     }
 }
 
 impl Feed for ApiFeed<'_> {
     fn feed(&mut self, on: &mut OnSession<'_>, progress: &Progress) -> Result<(), CliError> {
         let api = self.api;
+        let tap = self.tap.clone();
         self.rt.block_on(async move {
             let mut stream = api.list_sessions().await?;
+            if let Some(tap) = tap {
+                stream = stream.observe_bytes(Box::new(move |b: &[u8]| tap.update(b)));
+            }
             loop {
                 if let Some(end) = on_event(stream.next_event().await, on) {
                     return end.map_err(|e| {

@@ -9,10 +9,15 @@ use super::prepare::Bins;
 const PYTHON: &str = "import json,sys; d=json.load(open(sys.argv[1])); w=sys.stdout.write; \
 [w(json.dumps(s,ensure_ascii=False,separators=(\",\",\":\"))+\"\\n\") for s in d[\"remote_sessions\"]]";
 
+/// "Now" of the audit runs: after the last start of a million generated sessions.
+pub const AUDIT_NOW: &str = "2025-01-01 00:00:00";
+
 /// The programs compared, in the order of the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Contender {
     SeguraInput,
+    /// `segura sessions audit` on the same file: findings, not sessions.
+    SeguraAudit,
     SeguraHttp,
     BaselineSerde,
     Jq,
@@ -20,8 +25,9 @@ pub enum Contender {
 }
 
 impl Contender {
-    pub const ALL: [Contender; 5] = [
+    pub const ALL: [Contender; 6] = [
         Contender::SeguraInput,
+        Contender::SeguraAudit,
         Contender::SeguraHttp,
         Contender::BaselineSerde,
         Contender::Jq,
@@ -31,6 +37,7 @@ impl Contender {
     pub fn name(self) -> &'static str {
         match self {
             Contender::SeguraInput => "segura --input",
+            Contender::SeguraAudit => "segura audit",
             Contender::SeguraHttp => "segura over HTTP",
             Contender::BaselineSerde => "baseline-serde",
             Contender::Jq => "jq -c",
@@ -41,6 +48,7 @@ impl Contender {
     pub fn slug(self) -> &'static str {
         match self {
             Contender::SeguraInput => "segura-input",
+            Contender::SeguraAudit => "segura-audit",
             Contender::SeguraHttp => "segura-http",
             Contender::BaselineSerde => "baseline-serde",
             Contender::Jq => "jq",
@@ -48,9 +56,16 @@ impl Contender {
         }
     }
 
+    /// Whether its output is the list of sessions (compared with the generator's
+    /// lines); `segura audit` prints findings instead.
+    pub fn lists_sessions(self) -> bool {
+        self != Contender::SeguraAudit
+    }
+
     pub fn color(self) -> &'static str {
         match self {
             Contender::SeguraInput => "#1f77b4",
+            Contender::SeguraAudit => "#8c564b",
             Contender::SeguraHttp => "#2ca02c",
             Contender::BaselineSerde => "#ff7f0e",
             Contender::Jq => "#d62728",
@@ -137,6 +152,13 @@ pub fn spec(
         Contender::SeguraInput => Spec {
             program: bins.segura.clone(),
             args: strings(&["sessions", "list", "--input", &body, "-o", "ndjson"]),
+            env: isolated_env(work, None),
+        },
+        Contender::SeguraAudit => Spec {
+            program: bins.segura.clone(),
+            args: strings(&[
+                "sessions", "audit", "--input", &body, "-o", "ndjson", "--now", AUDIT_NOW,
+            ]),
             env: isolated_env(work, None),
         },
         Contender::SeguraHttp => Spec {

@@ -1,6 +1,7 @@
 //! The commands, and what they share: the terminal facts, the output options, the
 //! client built from the effective configuration.
 
+pub mod audit;
 pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;
@@ -9,6 +10,8 @@ pub mod get;
 pub mod list;
 pub mod man;
 pub mod matched;
+pub mod report;
+pub mod rules_file;
 pub mod stats;
 pub mod watch;
 
@@ -21,7 +24,7 @@ use crate::cli::{Cli, Command, ConfigCommand, GlobalArgs, SessionsCommand, Shell
 use crate::config::{process_env, resolve};
 use crate::diag;
 use crate::exit::CliError;
-use crate::feed::{runtime, ApiFeed, Feed, InputFeed};
+use crate::feed::{runtime, ApiFeed, ByteTap, Feed, InputFeed};
 use crate::output::OutputOpts;
 use crate::progress::Progress;
 
@@ -243,6 +246,19 @@ fn with_feed<T>(
     }
 }
 
+/// `url` without a `user:password@` part (a report names the appliance, not the login).
+fn without_userinfo(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            let (authority, path) = rest.split_at(end);
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            format!("{scheme}://{host}{path}")
+        }
+        None => url.to_owned(),
+    }
+}
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<(), CliError> {
     let ctx = Ctx::new(cli.global);
@@ -260,6 +276,41 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             with_feed(&ctx, args.filter.input.as_deref(), |feed| {
                 stats::run(feed, &args, stdout(), &opts, &mut progress)
             })
+        }
+        Command::Sessions(SessionsCommand::Audit(args)) => {
+            let opts = ctx.output_opts(None);
+            let mut progress = ctx.progress();
+            let quiet = ctx.global.quiet;
+            with_feed(&ctx, args.filter.input.as_deref(), |feed| {
+                audit::run(feed, &args, stdout(), &opts, &mut progress, quiet)
+            })
+        }
+        Command::Sessions(SessionsCommand::Report(args)) => {
+            let mut progress = ctx.progress();
+            let tap = ByteTap::new();
+            match args.filter.input.as_deref() {
+                Some(path) => {
+                    let source = if path.as_os_str() == "-" {
+                        "standard input".to_owned()
+                    } else {
+                        format!("file {}", path.display())
+                    };
+                    let mut feed = InputFeed::new(path).tapped(tap.clone());
+                    report::run(&mut feed, &tap, &args, source, &mut progress)
+                }
+                None => {
+                    let resolved = resolve(&ctx.global, &process_env)?;
+                    let source = resolved
+                        .url
+                        .as_ref()
+                        .map(|u| without_userinfo(&u.value))
+                        .unwrap_or_default();
+                    let client = ctx.connect()?;
+                    let rt = runtime()?;
+                    let mut feed = ApiFeed::new(&rt, &client).tapped(tap.clone());
+                    report::run(&mut feed, &tap, &args, source, &mut progress)
+                }
+            }
         }
         Command::Sessions(SessionsCommand::Watch(args)) => {
             let ctx = Ctx {
@@ -366,6 +417,18 @@ mod tests {
         assert_eq!(
             with_poll_deadline(set, true).total_timeout,
             Some(Duration::from_secs(5))
+        );
+    }
+
+    #[test]
+    fn a_report_names_the_appliance_without_the_login() {
+        assert_eq!(
+            without_userinfo("https://u:pw@pam.example:8443/x?y"),
+            "https://pam.example:8443/x?y"
+        );
+        assert_eq!(
+            without_userinfo("https://pam.example"),
+            "https://pam.example"
         );
     }
 
