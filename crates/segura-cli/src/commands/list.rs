@@ -110,7 +110,7 @@ pub fn run(
 ) -> Result<(), CliError> {
     let sink = session_sink(out, opts).map_err(CliError::output)?;
     let mut pipeline = Pipeline::new(
-        args.filter.to_filter(),
+        args.filter.to_filter()?,
         args.limit,
         args.sort,
         sink,

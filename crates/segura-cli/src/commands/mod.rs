@@ -16,7 +16,9 @@ use clap::CommandFactory;
 use segura_http::HttpClient;
 use segura_model::Field;
 
-use crate::cli::{Cli, Command, ConfigCommand, GlobalArgs, SessionsCommand, Shell};
+use segura_api::ApplianceZone;
+
+use crate::cli::{Cli, Command, ConfigCommand, GlobalArgs, SessionsCommand, Shell, TimeFormat};
 use crate::config::{process_env, resolve};
 use crate::diag;
 use crate::exit::CliError;
@@ -38,6 +40,8 @@ pub struct Ctx {
     /// The requests are polls of `watch`: without `--timeout`, each has a deadline of
     /// [`crate::config::WATCH_POLL_TIMEOUT`].
     pub watch_poll: bool,
+    /// The appliance's time zone, once resolved ([`Ctx::with_zone`]).
+    pub zone: ApplianceZone,
 }
 
 /// Whether colours are allowed at all (NO_COLOR, --no-color, TERM=dumb).
@@ -56,7 +60,32 @@ impl Ctx {
             stderr_tty: io::stderr().is_terminal(),
             stdin_tty: io::stdin().is_terminal(),
             watch_poll: false,
+            zone: ApplianceZone::Local,
         }
+    }
+
+    /// Resolves the appliance's time zone (`--tz`, `SEGURA_TZ`, the profile's
+    /// `timezone`); with none, the local zone, which `-v` tells.
+    pub fn with_zone(mut self) -> Result<Self, CliError> {
+        let zone = match self.global.tz {
+            Some(z) => z,
+            None => {
+                let resolved = resolve(&self.global, &process_env)?;
+                if resolved.timezone.value.is_local()
+                    && resolved.timezone.origin == crate::config::Origin::Default
+                {
+                    tracing::debug!(
+                        offset = %chrono::Local::now().offset(),
+                        "no appliance time zone set (--tz, SEGURA_TZ or the profile key \
+                         timezone): assuming the local zone of this machine"
+                    );
+                }
+                resolved.timezone.value
+            }
+        };
+        tracing::debug!(zone = %zone, "appliance time zone");
+        self.zone = zone;
+        Ok(self)
     }
 
     /// How to print to standard output.
@@ -76,6 +105,10 @@ impl Ctx {
             width,
             flush_each: self.stdout_tty,
             csv_raw: self.global.csv_raw,
+            rfc3339: match self.global.time_format {
+                TimeFormat::Api => None,
+                TimeFormat::Rfc3339 => Some(self.zone),
+            },
         }
     }
 
@@ -237,22 +270,29 @@ fn with_feed<T>(
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<(), CliError> {
     let ctx = Ctx::new(cli.global);
+    let ctx = match &cli.command {
+        Command::Sessions(_) => ctx.with_zone()?,
+        _ => ctx,
+    };
     match cli.command {
-        Command::Sessions(SessionsCommand::List(args)) => {
+        Command::Sessions(SessionsCommand::List(mut args)) => {
+            args.filter.zone = ctx.zone;
             let opts = ctx.output_opts(args.fields.clone());
             let progress = ctx.progress();
             with_feed(&ctx, args.filter.input.as_deref(), |feed| {
                 list::run(feed, &args, stdout(), &opts, &progress)
             })
         }
-        Command::Sessions(SessionsCommand::Stats(args)) => {
+        Command::Sessions(SessionsCommand::Stats(mut args)) => {
+            args.filter.zone = ctx.zone;
             let opts = ctx.output_opts(None);
             let mut progress = ctx.progress();
             with_feed(&ctx, args.filter.input.as_deref(), |feed| {
                 stats::run(feed, &args, stdout(), &opts, &mut progress)
             })
         }
-        Command::Sessions(SessionsCommand::Watch(args)) => {
+        Command::Sessions(SessionsCommand::Watch(mut args)) => {
+            args.filter.zone = ctx.zone;
             let ctx = Ctx {
                 watch_poll: true,
                 ..ctx

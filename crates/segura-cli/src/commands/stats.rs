@@ -52,7 +52,7 @@ pub fn aggregate(
     args: &StatsArgs,
     progress: &Progress,
 ) -> Result<(Vec<GroupStats>, GroupStats), CliError> {
-    let filter = args.filter.to_filter();
+    let filter = args.filter.to_filter()?;
     let mut agg = Stats::new(args.by.to_group_by());
     feed.feed(
         &mut |s| {

@@ -13,7 +13,9 @@ use std::io::{self, Write};
 use segura_model::{Field, FieldText, RemoteSession, SessionId};
 
 use super::table::{Align, Cell, Column, Table, Tone};
-use super::{human_duration, sanitize, OutputOpts};
+use segura_api::ApplianceZone;
+
+use super::{human_duration, rfc3339_json, sanitize, time_text, OutputOpts};
 use crate::cli::Format;
 
 /// Where a stream of sessions is printed.
@@ -45,10 +47,20 @@ pub fn session_sink<'a, W: Write + 'a>(
 
 /// Appends a session (or its projection) in canonical JSON to `buf`: the bytes
 /// `serde_json` would write, without its per-field dispatch.
-fn session_json(buf: &mut Vec<u8>, session: &RemoteSession, fields: Option<&[Field]>) {
+/// With `--time-format rfc3339`, `start` and `end` are then rewritten by [`rfc3339_json`].
+fn session_json(
+    buf: &mut Vec<u8>,
+    session: &RemoteSession,
+    fields: Option<&[Field]>,
+    rfc3339: Option<&ApplianceZone>,
+) {
+    let from = buf.len();
     match fields {
         None => session.write_json(buf),
         Some(f) => session.write_json_fields(f, buf),
+    }
+    if let Some(zone) = rfc3339 {
+        rfc3339_json(buf, from, zone);
     }
 }
 
@@ -60,6 +72,7 @@ struct JsonLines<W: Write> {
     array: bool,
     count: u64,
     flush_each: bool,
+    rfc3339: Option<ApplianceZone>,
 }
 
 impl<W: Write> JsonLines<W> {
@@ -71,6 +84,7 @@ impl<W: Write> JsonLines<W> {
             array,
             count: 0,
             flush_each: opts.flush_each,
+            rfc3339: opts.rfc3339,
         }
     }
 }
@@ -82,7 +96,12 @@ impl<W: Write> SessionSink for JsonLines<W> {
             self.buf
                 .extend_from_slice(if self.count == 0 { b"[\n" } else { b",\n" });
         }
-        session_json(&mut self.buf, session, self.fields.as_deref());
+        session_json(
+            &mut self.buf,
+            session,
+            self.fields.as_deref(),
+            self.rfc3339.as_ref(),
+        );
         if !self.array {
             self.buf.push(b'\n');
         }
@@ -134,6 +153,7 @@ struct CsvSink<W: Write> {
     text: String,
     flush_each: bool,
     raw: bool,
+    rfc3339: Option<ApplianceZone>,
 }
 
 impl<W: Write> CsvSink<W> {
@@ -150,6 +170,7 @@ impl<W: Write> CsvSink<W> {
             text: String::new(),
             flush_each: opts.flush_each,
             raw: opts.csv_raw,
+            rfc3339: opts.rfc3339,
         };
         if sink.flush_each {
             sink.out.flush()?;
@@ -163,6 +184,9 @@ impl<W: Write> CsvSink<W> {
         }
         for f in &self.fields {
             match session.field(*f) {
+                FieldText::DateTime(t) if self.rfc3339.is_some() => {
+                    self.out.write_field(time_text(&t, self.rfc3339.as_ref()))
+                }
                 FieldText::Str(s) => self.out.write_field(&*csv_cell(s, self.raw)),
                 FieldText::Null => self.out.write_field(""),
                 other => {
@@ -246,8 +270,12 @@ pub fn column_of(f: Field) -> Column {
 
 /// A field of a session as a table cell: readable durations, `active` for the end of
 /// an open session, `-` for absent values, control characters escaped.
-pub fn session_cell(s: &RemoteSession, f: Field) -> Cell {
+pub fn session_cell(s: &RemoteSession, f: Field, rfc3339: Option<&ApplianceZone>) -> Cell {
     match f {
+        Field::Start => Cell::plain(time_text(&s.start, rfc3339)),
+        Field::End if s.end.is_some() => {
+            Cell::plain(s.end.map(|e| time_text(&e, rfc3339)).unwrap_or_default())
+        }
         Field::Time => match s.time {
             Some(d) => Cell::plain(human_duration(d.as_secs())),
             None => Cell::toned("-", Tone::Dim),
@@ -272,6 +300,7 @@ struct TableSink<W: Write> {
     table: Table<W>,
     fields: Vec<Field>,
     lead: bool,
+    rfc3339: Option<ApplianceZone>,
 }
 
 impl<W: Write> TableSink<W> {
@@ -287,12 +316,17 @@ impl<W: Write> TableSink<W> {
             table,
             fields,
             lead: lead.is_some(),
+            rfc3339: opts.rfc3339,
         }
     }
 
     fn cells(&self, lead: Option<Cell>, s: &RemoteSession) -> Vec<Cell> {
         lead.into_iter()
-            .chain(self.fields.iter().map(|f| session_cell(s, *f)))
+            .chain(
+                self.fields
+                    .iter()
+                    .map(|f| session_cell(s, *f, self.rfc3339.as_ref())),
+            )
             .collect()
     }
 }
@@ -321,11 +355,12 @@ impl<W: Write> SessionSink for TableSink<W> {
 pub fn print_session<W: Write>(mut out: W, s: &RemoteSession, opts: &OutputOpts) -> io::Result<()> {
     match opts.format {
         Format::Json => {
-            match opts.fields.as_deref() {
-                None => serde_json::to_writer_pretty(&mut out, s),
-                Some(f) => serde_json::to_writer_pretty(&mut out, &s.project(f)),
-            }
-            .map_err(io::Error::other)?;
+            let view = Rfc3339View {
+                session: s,
+                fields: opts.fields_or_all(),
+                zone: opts.rfc3339.as_ref(),
+            };
+            serde_json::to_writer_pretty(&mut out, &view).map_err(io::Error::other)?;
             out.write_all(b"\n")?;
             out.flush()
         }
@@ -354,7 +389,7 @@ pub fn print_session<W: Write>(mut out: W, s: &RemoteSession, opts: &OutputOpts)
                 opts.color,
             );
             for f in fields {
-                let mut value = session_cell(s, *f);
+                let mut value = session_cell(s, *f, opts.rfc3339.as_ref());
                 if let (Field::Time, Some(d)) = (f, s.time) {
                     value.text = format!("{d} ({})", value.text);
                 }
@@ -362,6 +397,29 @@ pub fn print_session<W: Write>(mut out: W, s: &RemoteSession, opts: &OutputOpts)
             }
             table.finish()
         }
+    }
+}
+
+/// A session's chosen fields for `serde_json`, `start` and `end` through [`time_text`].
+struct Rfc3339View<'a> {
+    session: &'a RemoteSession,
+    fields: &'a [Field],
+    zone: Option<&'a ApplianceZone>,
+}
+
+impl serde::Serialize for Rfc3339View<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = serializer.serialize_map(Some(self.fields.len()))?;
+        for f in self.fields {
+            match (self.session.field(*f), self.zone) {
+                (FieldText::DateTime(t), Some(_)) => {
+                    m.serialize_entry(f.wire_name(), &time_text(&t, self.zone))?
+                }
+                (value, _) => m.serialize_entry(f.wire_name(), &value)?,
+            }
+        }
+        m.end()
     }
 }
 
@@ -414,6 +472,7 @@ pub fn event_sink<'a, W: Write + 'a>(
             out,
             buf: Vec::with_capacity(1024),
             fields: opts.fields.clone(),
+            rfc3339: opts.rfc3339,
         }),
     })
 }
@@ -423,6 +482,7 @@ struct JsonEvents<W: Write> {
     out: W,
     buf: Vec<u8>,
     fields: Option<Vec<Field>>,
+    rfc3339: Option<ApplianceZone>,
 }
 
 impl<W: Write> EventSink for JsonEvents<W> {
@@ -431,7 +491,12 @@ impl<W: Write> EventSink for JsonEvents<W> {
         self.buf.extend_from_slice(b"{\"event\":\"");
         self.buf.extend_from_slice(kind.as_str().as_bytes());
         self.buf.extend_from_slice(b"\",\"session\":");
-        session_json(&mut self.buf, session, self.fields.as_deref());
+        session_json(
+            &mut self.buf,
+            session,
+            self.fields.as_deref(),
+            self.rfc3339.as_ref(),
+        );
         self.buf.extend_from_slice(b"}\n");
         self.out.write_all(&self.buf)?;
         self.out.flush()
@@ -486,7 +551,7 @@ impl<W: Write> EventSink for TableEvents<W> {
                 self.opts
                     .table_fields()
                     .iter()
-                    .map(|f| session_cell(session, *f)),
+                    .map(|f| session_cell(session, *f, self.opts.rfc3339.as_ref())),
             )
             .collect();
         self.rows.push(row);
