@@ -10,6 +10,7 @@ mod hostile;
 mod hostile_local;
 mod hostile_net;
 mod hostile_text;
+mod hostile_time;
 mod input;
 mod list;
 mod misc;

@@ -137,7 +137,7 @@ pub struct GlobalArgs {
 
     /// The appliance's time zone: an IANA name (America/Sao_Paulo), UTC, an offset
     /// (-03:00) or local [env: SEGURA_TZ] [default: local]
-    #[arg(long, global = true, value_name = "ZONE", value_parser = parse_zone)]
+    #[arg(long, global = true, value_name = "ZONE", value_parser = parse_zone, allow_hyphen_values = true)]
     pub tz: Option<ApplianceZone>,
 
     /// How start and end are written: as the API sends them, or RFC 3339 with the
