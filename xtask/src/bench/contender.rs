@@ -9,10 +9,17 @@ use super::prepare::Bins;
 const PYTHON: &str = "import json,sys; d=json.load(open(sys.argv[1])); w=sys.stdout.write; \
 [w(json.dumps(s,ensure_ascii=False,separators=(\",\",\":\"))+\"\\n\") for s in d[\"remote_sessions\"]]";
 
+/// The `--filter` of the filter contender: typical work (an int, a timestamp in the
+/// appliance zone against `now`, a bool, a duration) that every session passes, so its
+/// output is the same as the plain list's.
+pub const FILTER: &str =
+    r#"id > 0 && start < now && (active || time >= duration("0s")) && user != "-""#;
+
 /// The programs compared, in the order of the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Contender {
     SeguraInput,
+    SeguraFilter,
     SeguraHttp,
     BaselineSerde,
     Jq,
@@ -20,8 +27,9 @@ pub enum Contender {
 }
 
 impl Contender {
-    pub const ALL: [Contender; 5] = [
+    pub const ALL: [Contender; 6] = [
         Contender::SeguraInput,
+        Contender::SeguraFilter,
         Contender::SeguraHttp,
         Contender::BaselineSerde,
         Contender::Jq,
@@ -31,6 +39,7 @@ impl Contender {
     pub fn name(self) -> &'static str {
         match self {
             Contender::SeguraInput => "segura --input",
+            Contender::SeguraFilter => "segura --input --filter",
             Contender::SeguraHttp => "segura over HTTP",
             Contender::BaselineSerde => "baseline-serde",
             Contender::Jq => "jq -c",
@@ -41,6 +50,7 @@ impl Contender {
     pub fn slug(self) -> &'static str {
         match self {
             Contender::SeguraInput => "segura-input",
+            Contender::SeguraFilter => "segura-filter",
             Contender::SeguraHttp => "segura-http",
             Contender::BaselineSerde => "baseline-serde",
             Contender::Jq => "jq",
@@ -51,6 +61,7 @@ impl Contender {
     pub fn color(self) -> &'static str {
         match self {
             Contender::SeguraInput => "#1f77b4",
+            Contender::SeguraFilter => "#17becf",
             Contender::SeguraHttp => "#2ca02c",
             Contender::BaselineSerde => "#ff7f0e",
             Contender::Jq => "#d62728",
@@ -137,6 +148,22 @@ pub fn spec(
         Contender::SeguraInput => Spec {
             program: bins.segura.clone(),
             args: strings(&["sessions", "list", "--input", &body, "-o", "ndjson"]),
+            env: isolated_env(work, None),
+        },
+        Contender::SeguraFilter => Spec {
+            program: bins.segura.clone(),
+            args: strings(&[
+                "sessions",
+                "list",
+                "--input",
+                &body,
+                "-o",
+                "ndjson",
+                "--tz",
+                "America/Sao_Paulo",
+                "--filter",
+                FILTER,
+            ]),
             env: isolated_env(work, None),
         },
         Contender::SeguraHttp => Spec {
