@@ -138,7 +138,7 @@ fn zone_in_config_show_and_verbose_note() {
     assert!(o.stderr.contains("Mars/Olympus"), "{}", o.stderr);
     std::fs::remove_file(f.config_path()).unwrap();
     let o = run_tz(&f, "UTC0", &[], &["sessions", "list", "-v", "--limit", "1"]);
-    assert!(o.ok().len() > 0);
+    assert!(!o.ok().is_empty());
     assert!(o.stderr.contains("assuming the local zone"), "{}", o.stderr);
     let o = run_tz(
         &f,
