@@ -1,6 +1,11 @@
 //! Load: one client shared by 1,000 concurrent tasks, gets and lists mixed, while the
 //! server expires every token three times. No call may fail, each expiry must cost
 //! exactly one token request, and the whole run must finish (no deadlock).
+//!
+//! A call renews a refused token once, so a call that meets two expiries fails by design.
+//! The expiries are therefore spaced by progress, not by the clock: the next one comes
+//! only after every task has finished a call that started after the previous one, so no
+//! call in flight can have met an earlier expiry, however slow the machine.
 
 mod common;
 
@@ -27,6 +32,11 @@ async fn a_thousand_tasks_share_one_client_through_token_expiries() {
     );
     let ids: Arc<Vec<_>> = Arc::new((0..200).map(|i| id_at(&server, i)).collect());
     let stop = Arc::new(AtomicBool::new(false));
+    // The number of expiries so far, and per task the value it had when the task's last
+    // finished call started.
+    let epoch = Arc::new(AtomicU64::new(0));
+    let finished_in: Arc<Vec<AtomicU64>> =
+        Arc::new((0..TASKS).map(|_| AtomicU64::new(0)).collect());
     let (calls, lists, sessions) = (
         Arc::new(AtomicU64::new(0)),
         Arc::new(AtomicU64::new(0)),
@@ -37,6 +47,7 @@ async fn a_thousand_tasks_share_one_client_through_token_expiries() {
     let mut tasks = Vec::new();
     for t in 0..TASKS {
         let (api, ids, stop) = (api.clone(), Arc::clone(&ids), Arc::clone(&stop));
+        let (epoch, finished_in) = (Arc::clone(&epoch), Arc::clone(&finished_in));
         let (calls, lists, sessions) = (
             Arc::clone(&calls),
             Arc::clone(&lists),
@@ -46,6 +57,7 @@ async fn a_thousand_tasks_share_one_client_through_token_expiries() {
             let mut i = t;
             // Every task makes at least two calls, so each expiry meets traffic.
             while i < t + 2 || !stop.load(Ordering::Relaxed) {
+                let started_in = epoch.load(Ordering::SeqCst);
                 if i % 10 == 0 {
                     let mut stream = api.list_sessions().await?;
                     let mut n = 0;
@@ -62,16 +74,27 @@ async fn a_thousand_tasks_share_one_client_through_token_expiries() {
                     assert_eq!(s.id, id);
                 }
                 calls.fetch_add(1, Ordering::Relaxed);
+                finished_in[t as usize].store(started_in, Ordering::SeqCst);
                 i += 1;
             }
             Ok::<(), segura_api::Error>(())
         }));
     }
 
-    for _ in 0..EXPIRIES {
+    for n in 0..EXPIRIES {
         tokio::time::sleep(Duration::from_millis(400)).await;
+        // Wait until every task has finished a call begun after the previous expiry.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while finished_in.iter().any(|e| e.load(Ordering::SeqCst) < n) {
+            assert!(
+                Instant::now() < deadline,
+                "traffic stalled after expiry {n}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         // Wait until traffic flows on the current token before expiring it.
         let before = server.stats().tokens_issued;
+        epoch.store(n + 1, Ordering::SeqCst);
         server.expire_tokens();
         let deadline = Instant::now() + Duration::from_secs(20);
         while server.stats().tokens_issued == before && Instant::now() < deadline {
