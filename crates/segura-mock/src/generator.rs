@@ -968,6 +968,19 @@ mod tests {
     }
 
     #[test]
+    fn starting_at_shifts_only_the_times() {
+        // 2024-05-06 16:00:00 on the appliance's clock.
+        let g = Generator::new(5).starting_at(1_715_011_200);
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        g.session_json(0, &mut x);
+        Generator::new(5).session_json(0, &mut y);
+        let x = String::from_utf8(x).unwrap();
+        let y = String::from_utf8(y).unwrap();
+        assert!(x.contains("\"start\":\"2024-05-06 16:00:"), "{x}");
+        assert_eq!(x.split("\"start\"").next(), y.split("\"start\"").next());
+    }
+
+    #[test]
     fn never_emits_del() {
         let g = Generator::new(3);
         let mut out = Vec::new();
