@@ -17,7 +17,12 @@ fn show(f: &Fixture, cmd: std::process::Command, args: &[&str]) -> Vec<(String, 
         .map(|r| {
             (
                 r["setting"].as_str().unwrap_or("").to_owned(),
-                r["value"].as_str().unwrap_or("").to_owned(),
+                // Typed: flags are booleans, counts numbers, unset values null.
+                match &r["value"] {
+                    Value::String(s) => s.clone(),
+                    Value::Null => "-".to_owned(),
+                    other => other.to_string(),
+                },
                 r["source"].as_str().unwrap_or("").to_owned(),
             )
         })

@@ -95,7 +95,7 @@ fn watch_filters_fields_and_formats() {
         "sessions", "watch", "--once", "-o", "csv", "--fields", "id,user",
     ]);
     assert!(
-        csv.ok().starts_with("event,id,user\nnew,"),
+        csv.ok().starts_with("event,observed_at,poll,id,user\nnew,"),
         "{}",
         csv.stdout
     );

@@ -7,11 +7,13 @@
 //! * no `#[ignore]` or `#[should_panic]` anywhere, and no `todo!()` or
 //!   `unimplemented!()` outside test code ([`source`]);
 //! * every dependency's license is in the allow-list ([`licenses`]);
-//! * every entry of `[workspace.dependencies]` is used by a member ([`manifest`]).
+//! * every entry of `[workspace.dependencies]` is used by a member ([`manifest`]);
+//! * the protocol layer of `segura-api` performs no I/O ([`pure`]).
 
 mod layering;
 mod licenses;
 mod manifest;
+mod pure;
 mod source;
 
 use std::path::Path;
@@ -43,6 +45,7 @@ pub fn check(root: &Path) -> Result<Vec<String>, Error> {
     problems.extend(layering::check(&meta));
     problems.extend(source::check(root, &meta)?);
     problems.extend(licenses::check(&meta));
+    problems.extend(pure::check(root)?);
     problems.extend(manifest::check(
         &util::read(&root.join("Cargo.toml"))?,
         &meta,

@@ -71,9 +71,24 @@ enum Slot {
     Unknown,
 }
 
+/// The shape of a saved snapshot, once seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// An API answer: the list envelope, or a get answer.
+    Envelope,
+    /// A JSON array of sessions (`-o json`).
+    Array,
+    /// Session objects one after the other (`-o ndjson`).
+    Lines,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Start,
+    /// A snapshot's first `{`: its first key tells an envelope from a session.
+    Sniff,
+    /// Between the sessions of NDJSON.
+    Lines,
     FirstKey,
     Key,
     Value(Slot),
@@ -177,6 +192,9 @@ pub struct ListDecoder {
     list_key: &'static str,
     saw_list: bool,
     single_ok: bool,
+    /// Reading a saved snapshot: any of the shapes of [`ListDecoder::for_snapshot`].
+    snapshot: bool,
+    shape: Shape,
     config: DecoderConfig,
     high_water: usize,
     error: Option<Error>,
@@ -210,6 +228,8 @@ impl ListDecoder {
             list_key: LIST_KEY,
             saw_list: false,
             single_ok: false,
+            snapshot: false,
+            shape: Shape::Envelope,
             config,
             high_water: 0,
             error: None,
@@ -222,6 +242,18 @@ impl ListDecoder {
         let mut d = Self::new();
         d.list_key = GET_KEY;
         d.single_ok = true;
+        d
+    }
+
+    /// A decoder for a saved snapshot, whose shape it tells from the bytes: the list
+    /// envelope (`remote_sessions`), a get answer (`remote_session`), a JSON array of
+    /// sessions (what `-o json` prints), or session objects one after the other (NDJSON,
+    /// what `-o ndjson` prints). An object is a session when its first key is a session
+    /// field (`id`, `session_id`, ...), and an envelope otherwise. Memory stays bounded
+    /// by the largest session in every shape.
+    pub fn for_snapshot(config: DecoderConfig) -> Self {
+        let mut d = Self::with_config(config);
+        d.snapshot = true;
         d
     }
 
@@ -309,6 +341,11 @@ impl ListDecoder {
     }
 
     fn path(&self) -> String {
+        match (self.state, self.shape) {
+            (State::ArrayFirst | State::ArrayNext | State::AfterElement, Shape::Array)
+            | (State::Lines, _) => return format!("$[{}]", self.sessions),
+            _ => {}
+        }
         match self.state {
             State::ArrayFirst | State::ArrayNext | State::AfterElement => {
                 format!("{}[{}]", self.list_key, self.sessions)
@@ -424,6 +461,16 @@ impl ListDecoder {
                             self.start = i;
                             return self.starved_or_empty();
                         }
+                        Some(b'{') if self.snapshot => {
+                            self.start = i;
+                            self.state = State::Sniff;
+                        }
+                        Some(b'[') if self.snapshot => {
+                            self.start = i + 1;
+                            self.shape = Shape::Array;
+                            self.saw_list = true;
+                            self.state = State::ArrayFirst;
+                        }
                         Some(b'{') => {
                             self.start = i + 1;
                             self.state = State::FirstKey;
@@ -434,6 +481,64 @@ impl ListDecoder {
                             return Ok(Step::NeedInput)
                         }
                         Some(_) => return Err(self.not_json(i)),
+                    }
+                }
+                State::Sniff => {
+                    let i = wire::skip_ws(b, self.start + 1);
+                    let session = match b.get(i) {
+                        None => return self.starved(),
+                        Some(b'"') => {
+                            let mut scratch = String::new();
+                            match wire::parse_string(b, i, &mut scratch) {
+                                Ok((key, _)) => segura_model::Field::from_wire_key(key).is_some(),
+                                Err(e) if e.is_incomplete() => {
+                                    if b.len() - i > self.config.max_element_size {
+                                        return Err(self.fail(
+                                            "a key is larger than the size limit",
+                                            i,
+                                            None,
+                                            false,
+                                        ));
+                                    }
+                                    return self.starved();
+                                }
+                                Err(e) => return Err(self.wire_error(0, e, "$".into())),
+                            }
+                        }
+                        Some(_) => false,
+                    };
+                    if session {
+                        self.shape = Shape::Lines;
+                        self.saw_list = true;
+                        self.state = State::Lines;
+                    } else {
+                        self.start += 1;
+                        self.state = State::FirstKey;
+                    }
+                }
+                State::Lines => {
+                    let i = wire::skip_ws(b, self.start);
+                    match b.get(i) {
+                        None => {
+                            self.start = i;
+                            if !self.eof {
+                                return Ok(Step::NeedInput);
+                            }
+                            return self.complete();
+                        }
+                        Some(b'{') => {
+                            self.start = i;
+                            return self.element(State::Lines);
+                        }
+                        Some(_) => {
+                            let path = Some(self.path());
+                            return Err(self.fail(
+                                "invalid JSON: expected a session object (one per line)",
+                                i,
+                                path,
+                                false,
+                            ));
+                        }
                     }
                 }
                 State::FirstKey | State::Key => {
@@ -448,6 +553,11 @@ impl ListDecoder {
                             let mut scratch = String::new();
                             let slot = match wire::parse_string(b, i, &mut scratch) {
                                 Ok((key, end)) => {
+                                    if self.snapshot && !self.saw_list && key == GET_KEY {
+                                        // A saved get answer.
+                                        self.list_key = GET_KEY;
+                                        self.single_ok = true;
+                                    }
                                     let slot = self.slot_for(key);
                                     let j = wire::skip_ws(b, end);
                                     match b.get(j) {
@@ -639,7 +749,7 @@ impl ListDecoder {
                         None => return self.starved(),
                         Some(b']') if self.state == State::ArrayFirst => {
                             self.start = i + 1;
-                            self.state = State::AfterValue;
+                            self.state = self.after_list();
                         }
                         Some(b'{') => {
                             self.start = i;
@@ -667,7 +777,7 @@ impl ListDecoder {
                         }
                         Some(b']') => {
                             self.start = i + 1;
-                            self.state = State::AfterValue;
+                            self.state = self.after_list();
                         }
                         Some(_) => {
                             let path = Some(self.list_key.to_owned());
@@ -697,6 +807,15 @@ impl ListDecoder {
                     return self.complete();
                 }
             }
+        }
+    }
+
+    /// Where the end of the list leads: the rest of the envelope, or the end of a bare
+    /// array.
+    fn after_list(&self) -> State {
+        match self.shape {
+            Shape::Array => State::Trailer,
+            _ => State::AfterValue,
         }
     }
 

@@ -17,42 +17,64 @@
 //!   [`Redactor`] to scrub the client's own secrets out of any text.
 //! * [`sort`] and [`stats`]: the building blocks of sorted views (a bounded top-N or a
 //!   full sort) and of per-group figures, fed one session at a time from a stream.
+//! * [`audit`]: the audit rules (no ticket, long sessions, off hours, shared
+//!   credentials, overlapping origins, device sweeps, new origins) and the figures of
+//!   an audit report, in one pass over a list.
 //! * [`parse_token_answer`] and [`parse_drop_answer`]: the token endpoint's and the drop
 //!   endpoint's answers, read the same way by every transport (lifetimes clamped, only a
 //!   recognised drop success taken as one).
 //!
+//! * [`protocol`]: the requests of the four calls as `http::Request` values with
+//!   authentication applied, and the meaning of their answers, without any I/O.
+//! * [`transport`]: the seam, a [`Transport`] sends one request and returns the status,
+//!   headers and body chunks; [`client::Client`] implements [`SessionApi`] over any
+//!   transport and owns the token cache, retries, deadlines, decoding and error
+//!   classification.
+//!
 //! Architecture invariant: no HTTP client, no server, no terminal. This crate must never
-//! depend on reqwest, hyper or clap; transports plug in through [`SessionStream::new`].
+//! depend on reqwest, hyper or clap (tokio only for its `time` and `sync` parts);
+//! transports plug in through [`Transport`], or hand [`SessionStream::new`] a stream of
+//! byte chunks. The [`protocol`] module performs no I/O at all.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 mod api;
+pub mod audit;
+pub mod client;
 pub mod decoder;
 pub mod drop_answer;
 mod error;
 pub mod expr;
 pub mod filter;
 mod memory;
+pub mod protocol;
 pub mod sort;
 pub mod stats;
 mod stream;
+#[cfg(any(test, feature = "test-util"))]
+pub mod test_util;
 pub mod text;
 pub mod time;
 pub mod token;
+pub mod transport;
 
 #[cfg(any(test, feature = "mock"))]
 pub use api::MockSessionApi;
 pub use api::SessionApi;
+pub use client::{Client, ClientOptions, RetryPolicy};
 pub use decoder::{DecoderConfig, ListDecoder, Step};
 pub use drop_answer::{is_recognised_drop, parse_drop_answer};
-pub use error::{classify_response, AuthFailure, ConnectFailure, Error, Hint, Stage, TimeoutKind};
+pub use error::{
+    classify_response, config_error, AuthFailure, ConnectFailure, Error, Hint, Stage, TimeoutKind,
+};
 pub use expr::{ExprError, Expression};
 pub use filter::{Pattern, SessionFilter, TimeWindow};
 pub use memory::InMemoryApi;
-pub use stream::{ByteStream, Next, ReaderSource, SessionStream};
-pub use text::{sanitize, Redactor};
+pub use stream::{ByteObserver, ByteStream, Next, ReaderSource, SessionStream};
+pub use text::{duration_text, sanitize, Redactor};
 pub use time::ApplianceZone;
 pub use token::{parse_token_answer, TokenAnswer, MAX_TOKEN_LIFETIME};
+pub use transport::{BodyChunks, Transport, TransportError, TransportErrorKind, TransportResponse};
 
 /// The wire types, re-exported so users need one dependency.
 pub use segura_model as model;

@@ -46,23 +46,145 @@ pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, Error>> + Send>>;
 /// and sessions received tell how far the body got.
 pub struct SessionStream {
     body: ByteStream,
+    driver: Driver,
+    redactor: Option<Redactor>,
+    observer: Option<ByteObserver>,
+}
+
+/// What a source did when the decoder asked for input.
+enum Fill {
+    /// This many bytes went into the decoder.
+    Filled(usize),
+    /// Nothing yet; the source will wake the task.
+    Pending,
+    /// The body ended.
+    Ended,
+    /// The framing says the body was cut: held until the decoder has said whether the
+    /// JSON itself was complete.
+    Cut(Error),
+    /// The source failed.
+    Failed(Error),
+}
+
+/// The one driver of the decoder, whatever the source (a transport's chunks, a file,
+/// standard input): it asks the source for input when the decoder needs it, reports
+/// waits, ends the body, and decides what a cut body means.
+struct Driver {
     decoder: ListDecoder,
     bytes_received: u64,
     body_done: bool,
-    /// The transport's report that the body was cut, held until the decoder has said
-    /// whether the JSON itself was complete.
     cut: Option<Error>,
     finished: bool,
     idle_reported: bool,
-    redactor: Option<Redactor>,
 }
+
+impl Driver {
+    fn new(decoder: ListDecoder) -> Self {
+        Self {
+            decoder,
+            bytes_received: 0,
+            body_done: false,
+            cut: None,
+            finished: false,
+            idle_reported: false,
+        }
+    }
+
+    /// Advances to the next session. With `report_idle`, a wait is reported once (as
+    /// [`Ready::Idle`]): before each read of a source whose reads may block without
+    /// saying so (`blocking`), or when the source says it has nothing yet.
+    fn step(
+        &mut self,
+        report_idle: bool,
+        blocking: bool,
+        mut pull: impl FnMut(&mut ListDecoder) -> Fill,
+    ) -> Poll<Option<Result<Ready, Error>>> {
+        if self.finished {
+            return Poll::Ready(None);
+        }
+        loop {
+            match self.decoder.advance() {
+                Ok(Step::Session) => return Poll::Ready(Some(Ok(Ready::Session))),
+                Ok(Step::Done) => {
+                    self.finished = true;
+                    // The JSON closed, but the framing (length, chunks, gzip check) says
+                    // the body did not end well: it is not complete.
+                    return match self.cut.take() {
+                        Some(cut) => Poll::Ready(Some(Err(self.after_json(cut)))),
+                        None => Poll::Ready(None),
+                    };
+                }
+                Err(e) => {
+                    self.finished = true;
+                    return Poll::Ready(Some(Err(e)));
+                }
+                Ok(Step::NeedInput) if self.body_done => {
+                    // The decoder was told the body ended; it cannot need more.
+                    self.decoder.finish();
+                }
+                Ok(Step::NeedInput) if blocking && report_idle && !self.idle_reported => {
+                    // A read may block (a pipe, a slow producer): report it first.
+                    self.idle_reported = true;
+                    return Poll::Ready(Some(Ok(Ready::Idle)));
+                }
+                Ok(Step::NeedInput) => match pull(&mut self.decoder) {
+                    Fill::Pending if report_idle && !self.idle_reported => {
+                        // The waker is registered; report the wait once, then wait.
+                        self.idle_reported = true;
+                        return Poll::Ready(Some(Ok(Ready::Idle)));
+                    }
+                    Fill::Pending => return Poll::Pending,
+                    Fill::Filled(n) => {
+                        self.idle_reported = false;
+                        self.bytes_received += n as u64;
+                    }
+                    Fill::Cut(e) => {
+                        // Let the decoder tell first whether the JSON was cut too: its
+                        // error then names the offset and the path.
+                        self.cut = Some(e);
+                        self.body_done = true;
+                        self.decoder.finish();
+                    }
+                    Fill::Failed(e) => {
+                        self.finished = true;
+                        return Poll::Ready(Some(Err(e)));
+                    }
+                    Fill::Ended => {
+                        self.idle_reported = false;
+                        self.body_done = true;
+                        self.decoder.finish();
+                    }
+                },
+            }
+        }
+    }
+
+    /// A transport's report of a cut body, once the JSON itself had closed: with the
+    /// counts of what arrived.
+    fn after_json(&self, cut: Error) -> Error {
+        let message = match cut {
+            Error::InvalidResponse { message, .. } => message,
+            other => other.to_string(),
+        };
+        Error::InvalidResponse {
+            message: format!("the JSON was complete but the body was not: {message}"),
+            offset: self.bytes_received,
+            path: None,
+            sessions_before: self.decoder.sessions_decoded(),
+            truncated: true,
+        }
+    }
+}
+
+/// Sees every body byte as it arrives (see [`SessionStream::observe_bytes`]).
+pub type ByteObserver = Box<dyn FnMut(&[u8]) + Send>;
 
 impl fmt::Debug for SessionStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionStream")
-            .field("bytes_received", &self.bytes_received)
-            .field("sessions_received", &self.decoder.sessions_decoded())
-            .field("finished", &self.finished)
+            .field("bytes_received", &self.driver.bytes_received)
+            .field("sessions_received", &self.driver.decoder.sessions_decoded())
+            .field("finished", &self.driver.finished)
             .finish_non_exhaustive()
     }
 }
@@ -77,14 +199,17 @@ impl SessionStream {
     pub fn with_decoder(body: ByteStream, decoder: ListDecoder) -> Self {
         Self {
             body,
-            decoder,
-            bytes_received: 0,
-            body_done: false,
-            cut: None,
-            finished: false,
-            idle_reported: false,
+            driver: Driver::new(decoder),
             redactor: None,
+            observer: None,
         }
+    }
+
+    /// Hands every body byte to `observer` as it arrives, before decoding: to hash or
+    /// keep what was read (a report's provenance).
+    pub fn observe_bytes(mut self, observer: ByteObserver) -> Self {
+        self.observer = Some(observer);
+        self
     }
 
     /// Scrubs the client's secrets out of the errors this stream yields (an error
@@ -118,17 +243,17 @@ impl SessionStream {
 
     /// How many body bytes have arrived.
     pub fn bytes_received(&self) -> u64 {
-        self.bytes_received
+        self.driver.bytes_received
     }
 
     /// How many complete sessions have been decoded.
     pub fn sessions_received(&self) -> u64 {
-        self.decoder.sessions_decoded()
+        self.driver.decoder.sessions_decoded()
     }
 
     /// The decoder, for its envelope and buffer statistics.
     pub fn decoder(&self) -> &ListDecoder {
-        &self.decoder
+        &self.driver.decoder
     }
 
     /// Advances to the next session; with `report_idle`, reports a wait for the body
@@ -138,74 +263,26 @@ impl SessionStream {
         cx: &mut Context<'_>,
         report_idle: bool,
     ) -> Poll<Option<Result<Ready, Error>>> {
-        if self.finished {
-            return Poll::Ready(None);
-        }
-        loop {
-            match self.decoder.advance() {
-                Ok(Step::Session) => return Poll::Ready(Some(Ok(Ready::Session))),
-                Ok(Step::Done) => {
-                    self.finished = true;
-                    // The JSON closed, but the framing (length, chunks, gzip check) says
-                    // the body did not end well: it is not complete.
-                    return match self.cut.take() {
-                        Some(cut) => Poll::Ready(Some(Err(self.after_json(cut)))),
-                        None => Poll::Ready(None),
-                    };
+        let body = &mut self.body;
+        let observer = &mut self.observer;
+        let step = self.driver.step(report_idle, false, |decoder| {
+            match body.poll_next_unpin(cx) {
+                Poll::Pending => Fill::Pending,
+                Poll::Ready(Some(Ok(chunk))) => {
+                    if let Some(observe) = observer {
+                        observe(&chunk);
+                    }
+                    decoder.feed(&chunk);
+                    Fill::Filled(chunk.len())
                 }
-                Err(e) => {
-                    self.finished = true;
-                    return Poll::Ready(Some(Err(self.scrub(e))));
-                }
-                Ok(Step::NeedInput) if self.body_done => {
-                    // The decoder was told the body ended; it cannot need more.
-                    self.decoder.finish();
-                }
-                Ok(Step::NeedInput) => match self.body.poll_next_unpin(cx) {
-                    Poll::Pending if report_idle && !self.idle_reported => {
-                        // The waker is registered; report the wait once, then wait.
-                        self.idle_reported = true;
-                        return Poll::Ready(Some(Ok(Ready::Idle)));
-                    }
-                    Poll::Pending => return Poll::Pending,
-                    Poll::Ready(Some(Ok(chunk))) => {
-                        self.idle_reported = false;
-                        self.bytes_received += chunk.len() as u64;
-                        self.decoder.feed(&chunk);
-                    }
-                    Poll::Ready(Some(Err(e))) if is_cut(&e) => {
-                        // Let the decoder tell first whether the JSON was cut too: its
-                        // error then names the offset and the path.
-                        self.cut = Some(e);
-                        self.body_done = true;
-                        self.decoder.finish();
-                    }
-                    Poll::Ready(Some(Err(e))) => {
-                        self.finished = true;
-                        return Poll::Ready(Some(Err(self.scrub(e))));
-                    }
-                    Poll::Ready(None) => {
-                        self.body_done = true;
-                        self.decoder.finish();
-                    }
-                },
+                Poll::Ready(Some(Err(e))) if is_cut(&e) => Fill::Cut(e),
+                Poll::Ready(Some(Err(e))) => Fill::Failed(e),
+                Poll::Ready(None) => Fill::Ended,
             }
-        }
-    }
-
-    /// A transport's report of a cut body, once the JSON itself had closed: with the
-    /// counts of what arrived.
-    fn after_json(&self, cut: Error) -> Error {
-        let message = match cut {
-            Error::InvalidResponse { message, .. } => message,
-            other => other.to_string(),
-        };
-        Error::InvalidResponse {
-            message: format!("the JSON was complete but the body was not: {message}"),
-            offset: self.bytes_received,
-            path: None,
-            sessions_before: self.decoder.sessions_decoded(),
-            truncated: true,
+        });
+        match step {
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(self.scrub(e)))),
+            other => other,
         }
     }
 
@@ -232,9 +309,9 @@ impl SessionStream {
             if let Some(message) = problem {
                 return Err(Error::InvalidResponse {
                     message,
-                    offset: self.decoder.bytes_consumed(),
+                    offset: self.driver.decoder.bytes_consumed(),
                     path: Some("remote_session".into()),
-                    sessions_before: self.decoder.sessions_decoded().saturating_sub(1),
+                    sessions_before: self.driver.decoder.sessions_decoded().saturating_sub(1),
                     truncated: false,
                 });
             }
@@ -250,7 +327,7 @@ impl SessionStream {
     /// The next session, lent without allocation; `None` at the end of a valid body.
     pub async fn next_ref(&mut self) -> Option<Result<&RemoteSession, Error>> {
         match futures_util::future::poll_fn(|cx| self.poll_step(cx, false)).await? {
-            Ok(_) => Some(Ok(self.decoder.session())),
+            Ok(_) => Some(Ok(self.driver.decoder.session())),
             Err(e) => Some(Err(e)),
         }
     }
@@ -259,7 +336,7 @@ impl SessionStream {
     /// bytes have not arrived yet: the moment for a consumer to flush its output.
     pub async fn next_event(&mut self) -> Option<Result<Next<'_>, Error>> {
         match futures_util::future::poll_fn(|cx| self.poll_step(cx, true)).await? {
-            Ok(Ready::Session) => Some(Ok(Next::Session(self.decoder.session()))),
+            Ok(Ready::Session) => Some(Ok(Next::Session(self.driver.decoder.session()))),
             Ok(Ready::Idle) => Some(Ok(Next::Idle)),
             Err(e) => Some(Err(e)),
         }
@@ -290,7 +367,7 @@ impl Stream for SessionStream {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         match self.poll_step(cx, false) {
-            Poll::Ready(Some(Ok(_))) => Poll::Ready(Some(Ok(self.decoder.take_session()))),
+            Poll::Ready(Some(Ok(_))) => Poll::Ready(Some(Ok(self.driver.decoder.take_session()))),
             Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
             Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => Poll::Pending,
@@ -298,24 +375,24 @@ impl Stream for SessionStream {
     }
 }
 
-/// The decoder over a saved API response: a file, standard input, or any reader.
+/// The decoder over a saved snapshot: a file, standard input, or any reader, in any
+/// of the shapes of [`ListDecoder::for_snapshot`] (the list envelope, a get answer, a
+/// JSON array of sessions, NDJSON). It runs the same driver as [`SessionStream`].
 ///
 /// Reads in chunks of [`ReaderSource::CHUNK`] bytes straight into the decoder's buffer,
 /// so memory stays flat for any file size.
 pub struct ReaderSource<R> {
     reader: R,
     name: String,
-    decoder: ListDecoder,
+    driver: Driver,
     chunk: usize,
-    finished: bool,
-    idle_reported: bool,
 }
 
 impl<R> fmt::Debug for ReaderSource<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReaderSource")
             .field("name", &self.name)
-            .field("sessions", &self.decoder.sessions_decoded())
+            .field("sessions", &self.driver.decoder.sessions_decoded())
             .finish_non_exhaustive()
     }
 }
@@ -344,7 +421,7 @@ impl<R: Read> ReaderSource<R> {
     /// Bytes read at a time.
     pub const CHUNK: usize = 256 * 1024;
 
-    /// Decodes the list body read from `reader`; `name` appears in error messages.
+    /// Decodes the snapshot read from `reader`; `name` appears in error messages.
     pub fn new(reader: R, name: impl Into<String>) -> Self {
         Self::with_config(reader, name, DecoderConfig::default())
     }
@@ -354,10 +431,8 @@ impl<R: Read> ReaderSource<R> {
         Self {
             reader,
             name: name.into(),
-            decoder: ListDecoder::with_config(config),
+            driver: Driver::new(ListDecoder::for_snapshot(config)),
             chunk: Self::CHUNK,
-            finished: false,
-            idle_reported: false,
         }
     }
 
@@ -369,59 +444,44 @@ impl<R: Read> ReaderSource<R> {
 
     /// How many complete sessions have been decoded.
     pub fn sessions_received(&self) -> u64 {
-        self.decoder.sessions_decoded()
+        self.driver.decoder.sessions_decoded()
     }
 
     /// How many bytes have been consumed.
     pub fn bytes_received(&self) -> u64 {
-        self.decoder.bytes_consumed()
+        self.driver.decoder.bytes_consumed()
     }
 
     /// The decoder, for its envelope and buffer statistics.
     pub fn decoder(&self) -> &ListDecoder {
-        &self.decoder
+        &self.driver.decoder
     }
 
     /// Advances to the next session; with `report_idle`, reports each read once (as
     /// [`Ready::Idle`]) before doing it.
     fn step(&mut self, report_idle: bool) -> Option<Result<Ready, Error>> {
-        if self.finished {
-            return None;
-        }
-        loop {
-            match self.decoder.advance() {
-                Ok(Step::Session) => return Some(Ok(Ready::Session)),
-                Ok(Step::Done) => {
-                    self.finished = true;
-                    return None;
-                }
-                Err(e) => {
-                    self.finished = true;
-                    return Some(Err(e));
-                }
-                Ok(Step::NeedInput) if report_idle && !self.idle_reported => {
-                    // A read may block (a pipe, a slow producer): report it first.
-                    self.idle_reported = true;
-                    return Some(Ok(Ready::Idle));
-                }
-                Ok(Step::NeedInput) => {
-                    self.idle_reported = false;
-                    if let Err(e) = self.decoder.fill_from(&mut self.reader, self.chunk) {
-                        self.finished = true;
-                        return Some(Err(Error::Input {
-                            source_name: self.name.clone(),
-                            message: e.to_string(),
-                        }));
-                    }
-                }
+        let (reader, chunk, name) = (&mut self.reader, self.chunk, &self.name);
+        let step = self.driver.step(report_idle, true, |decoder| {
+            match decoder.fill_from(reader, chunk) {
+                Ok(0) => Fill::Ended,
+                Ok(n) => Fill::Filled(n),
+                Err(e) => Fill::Failed(Error::Input {
+                    source_name: name.clone(),
+                    message: e.to_string(),
+                }),
             }
+        });
+        match step {
+            Poll::Ready(r) => r,
+            // A reader never says "not yet": it blocks.
+            Poll::Pending => None,
         }
     }
 
     /// The next session, lent without allocation; `None` at the end of a valid body.
     pub fn next_ref(&mut self) -> Option<Result<&RemoteSession, Error>> {
         match self.step(false)? {
-            Ok(_) => Some(Ok(self.decoder.session())),
+            Ok(_) => Some(Ok(self.driver.decoder.session())),
             Err(e) => Some(Err(e)),
         }
     }
@@ -430,7 +490,7 @@ impl<R: Read> ReaderSource<R> {
     /// of the reader, which may block: the moment for a consumer to flush its output.
     pub fn next_event(&mut self) -> Option<Result<Next<'_>, Error>> {
         match self.step(true)? {
-            Ok(Ready::Session) => Some(Ok(Next::Session(self.decoder.session()))),
+            Ok(Ready::Session) => Some(Ok(Next::Session(self.driver.decoder.session()))),
             Ok(Ready::Idle) => Some(Ok(Next::Idle)),
             Err(e) => Some(Err(e)),
         }
@@ -442,7 +502,7 @@ impl<R: Read> Iterator for ReaderSource<R> {
 
     fn next(&mut self) -> Option<Self::Item> {
         match self.step(false)? {
-            Ok(_) => Some(Ok(self.decoder.take_session())),
+            Ok(_) => Some(Ok(self.driver.decoder.take_session())),
             Err(e) => Some(Err(e)),
         }
     }

@@ -262,9 +262,28 @@ impl Redactor {
     }
 }
 
+/// A wait or a deadline in messages: `250ms`, `1.5s`, `120s`.
+pub fn duration_text(d: std::time::Duration) -> String {
+    if d < std::time::Duration::from_secs(1) {
+        format!("{}ms", d.as_millis())
+    } else if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_for_messages() {
+        use std::time::Duration;
+        assert_eq!(duration_text(Duration::from_millis(250)), "250ms");
+        assert_eq!(duration_text(Duration::from_secs(120)), "120s");
+        assert_eq!(duration_text(Duration::from_millis(1500)), "1.5s");
+    }
 
     #[test]
     fn controls_bidi_and_separators_are_escaped() {

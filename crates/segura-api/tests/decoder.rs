@@ -478,3 +478,78 @@ fn remote_sessions_twice_is_an_error_not_a_guess() {
         );
     }
 }
+
+/// Decodes a snapshot at every chunk size; they must all agree.
+fn snapshot_all_ways(body: &[u8]) -> Outcome {
+    let snap = |chunk| {
+        decode_with(
+            body,
+            chunk,
+            ListDecoder::for_snapshot(DecoderConfig::default()),
+        )
+    };
+    let reference = snap(body.len());
+    for size in 1..=body.len().min(400) {
+        assert_eq!(snap(size), reference, "chunk size {size} disagrees");
+    }
+    reference
+}
+
+#[test]
+fn a_snapshot_is_read_in_every_shape_from_its_bytes() {
+    let sessions: Vec<String> = (1..=3).map(session_json).collect();
+    let (reference, r) = decode(list_body(3).as_bytes(), 4096);
+    r.unwrap();
+    let shapes = [
+        list_body(3),
+        format!("{}\n", sessions.join("\n")),
+        sessions.join(""),
+        format!("[\n{}\n]\n", sessions.join(",\n")),
+        format!("\u{feff}[{}]", sessions.join(",")),
+    ];
+    for body in &shapes {
+        let (got, r) = snapshot_all_ways(body.as_bytes());
+        assert!(r.is_ok(), "{r:?} for {body}");
+        assert_eq!(got, reference, "{body}");
+    }
+    let get = format!(r#"{{"code":200,"remote_session":[{}]}}"#, sessions[1]);
+    let (got, r) = snapshot_all_ways(get.as_bytes());
+    r.unwrap();
+    assert_eq!(got, reference[1..2]);
+    for empty in ["[]", "[ ]\n", r#"{"code":200,"remote_sessions":[]}"#] {
+        let (got, r) = snapshot_all_ways(empty.as_bytes());
+        assert!(r.is_ok() && got.is_empty(), "{empty:?}: {r:?}");
+    }
+    // An empty file is more likely a failed save than an empty list.
+    for empty in ["", "\n"] {
+        assert!(snapshot_all_ways(empty.as_bytes()).1.is_err(), "{empty:?}");
+    }
+}
+
+#[test]
+fn a_broken_snapshot_keeps_its_complete_sessions_and_names_the_place() {
+    let a = session_json(1);
+    let lines = format!("{a}\n{a}\n42\n");
+    let (got, r) = snapshot_all_ways(lines.as_bytes());
+    assert_eq!(got.len(), 2);
+    let e = r.unwrap_err().to_string();
+    assert!(e.contains("$[2]"), "{e}");
+    let cut = format!("[{a},{}", &a[..20]);
+    let (got, r) = snapshot_all_ways(cut.as_bytes());
+    assert_eq!(got.len(), 1);
+    assert!(
+        matches!(
+            r,
+            Err(Error::InvalidResponse {
+                truncated: true,
+                ..
+            })
+        ),
+        "{r:?}"
+    );
+    let trailing = format!("[{a}] x");
+    assert!(snapshot_all_ways(trailing.as_bytes()).1.is_err());
+    // The plain list decoder still wants the envelope.
+    assert!(decode(format!("[{a}]").as_bytes(), 64).1.is_err());
+    assert!(decode(a.as_bytes(), 64).1.is_err());
+}

@@ -6,7 +6,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
 use segura_api::sort::SortKey;
 use segura_api::{stats, ApplianceZone, Expression, Pattern, SessionFilter, TimeWindow};
 use segura_model::{Field, SessionDuration, SessionHash, SessionId};
@@ -29,11 +31,22 @@ Exit codes:
   6  server error: HTTP 5xx, \"Unexpected error.\", bad gateway, another refusal
   7  network or timeout: connect, DNS, TLS, idle timeout, gateway timeout
   8  invalid or truncated response
+  9  audit findings at or above --fail-on (`sessions audit`)
 
 Credentials are read from the environment or a profile, never from flags:
   SEGURA_CLIENT_ID + SEGURA_CLIENT_SECRET (or SEGURA_CLIENT_SECRET_FILE), SEGURA_TOKEN,
   or SEGURA_CONSUMER_KEY, SEGURA_CONSUMER_SECRET, SEGURA_TOKEN_KEY, SEGURA_TOKEN_SECRET.
-See `segura config show` for the effective configuration.";
+See `segura config show` for the effective configuration.
+
+Examples:
+  segura sessions list --active
+  segura sessions stats --by user --since 7d
+  segura sessions watch -o ndjson
+  segura demo";
+
+/// The environment variable through which a shell asks `segura` for completions (the
+/// scripts of `segura completions` set it).
+pub const COMPLETE_VAR: &str = "SEGURA_COMPLETE";
 
 /// The `segura` command line.
 #[derive(Debug, Parser)]
@@ -59,9 +72,11 @@ pub struct Cli {
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum Format {
-    /// Aligned columns for people.
+    /// Aligned columns for people, fitted to the terminal.
     #[default]
     Table,
+    /// A table of every field, nothing shortened or left out.
+    Wide,
     /// One JSON array (one object for `get`).
     Json,
     /// One JSON object per line.
@@ -70,15 +85,29 @@ pub enum Format {
     Csv,
 }
 
-/// Options that apply to every command.
+impl From<Format> for crate::output::Format {
+    fn from(f: Format) -> Self {
+        use crate::output::Format as O;
+        match f {
+            Format::Table => O::Table,
+            Format::Wide => O::Wide,
+            Format::Json => O::Json,
+            Format::Ndjson => O::Ndjson,
+            Format::Csv => O::Csv,
+        }
+    }
+}
+
+/// Options that apply to every command (shown under their own heading).
 #[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Base URL of the appliance [env: SEGURA_URL, SENHASEGURA_URL]
     #[arg(long, global = true, value_name = "URL")]
     pub url: Option<String>,
 
     /// Profile of the config file to use (`default` when none is named) [env: SEGURA_PROFILE]
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME", add = ArgValueCandidates::new(profile_candidates))]
     pub profile: Option<String>,
 
     /// Config file [env: SEGURA_CONFIG] [default: ~/.config/segura/config.toml]
@@ -117,6 +146,10 @@ pub struct GlobalArgs {
     /// Output format
     #[arg(short = 'o', long, global = true, value_enum, default_value_t = Format::Table)]
     pub output: Format,
+
+    /// No header line in tables and CSV
+    #[arg(long, global = true)]
+    pub no_headers: bool,
 
     /// CSV cells exactly as received: without it, a cell starting with = + - @ TAB or
     /// CR (a spreadsheet formula) is led by '
@@ -189,12 +222,21 @@ pub enum SessionsCommand {
     Stats(StatsArgs),
     /// Poll the list and report new and ended sessions
     Watch(WatchArgs),
+    /// Audit the sessions: findings of the audit rules, worst first
+    Audit(AuditArgs),
+    /// Write a self-contained HTML audit report
+    Report(ReportArgs),
 }
 
 /// `segura config ...`.
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Print the effective configuration and where each value came from
+    #[command(after_help = "\
+Examples:
+  segura config show
+  segura config show --profile prod
+  segura config show -o json")]
     Show,
 }
 
@@ -218,11 +260,13 @@ pub struct FilterArgs {
     /// Only sessions from this address: exact, glob or CIDR block 10.66.0.0/16 (repeatable)
     #[arg(long, value_name = "IP", help_heading = "Filters")]
     pub origin_ip: Vec<String>,
-    /// Only sessions with this protocol, e.g. rdp, ssh (repeatable)
-    #[arg(long, value_name = "PROTOCOL", help_heading = "Filters")]
+    /// Only sessions with this protocol, e.g. rdp, ssh (repeatable; any value is
+    /// accepted, as servers add new ones)
+    #[arg(long, value_name = "PROTOCOL", help_heading = "Filters", add = ArgValueCandidates::new(protocol_candidates))]
     pub protocol: Vec<String>,
-    /// Only sessions through this proxy, e.g. "Web Proxy" (repeatable)
-    #[arg(long, value_name = "PROXY", help_heading = "Filters")]
+    /// Only sessions through this proxy, e.g. "Web Proxy" (repeatable; any value is
+    /// accepted)
+    #[arg(long, value_name = "PROXY", help_heading = "Filters", add = ArgValueCandidates::new(proxy_candidates))]
     pub proxy: Vec<String>,
     /// Only sessions where any text field contains TEXT (case-insensitive)
     #[arg(long, value_name = "TEXT", help_heading = "Filters")]
@@ -290,8 +334,9 @@ pub struct FilterArgs {
     /// (variables: see docs/cli.md)
     #[arg(long, value_name = "EXPR", help_heading = "Filters")]
     pub filter: Option<String>,
-    /// Read a saved list response from PATH (`-` for standard input) instead of the server
-    #[arg(long, value_name = "PATH")]
+    /// Read a snapshot from PATH (`-` for standard input) instead of the server: a saved
+    /// list or get answer, or what `-o json` or `-o ndjson` printed; gzip-compressed or not
+    #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
     pub input: Option<PathBuf>,
     /// The appliance's zone, set by the command from --tz / SEGURA_TZ / the profile.
     #[arg(skip)]
@@ -367,36 +412,54 @@ impl FilterArgs {
 Without --sort nothing is buffered: sessions are printed as they arrive, and with
 --limit the list stops being read after the first N matches. --sort must hold every
 matching session in memory (only the first N with --limit) before printing.
-A table holds at most its first 1000 rows to size the columns; later rows reuse those
-widths. Use -o ndjson or -o csv for very large lists.")]
+A table holds at most its first 1000 rows to size the columns; a later, wider id or
+date-time widens its column from there on, it is never cut. On a narrow terminal the
+least useful columns are left out (a note says which); -o wide shows every field.
+
+Examples:
+  segura sessions list --active
+  segura sessions list --user alice --since 24h --sort -time --limit 20
+  segura sessions list --protocol ssh --fields id,user,device,start -o csv > ssh.csv
+  segura sessions list -o ndjson | gzip > snapshot.ndjson.gz
+  segura sessions list --input snapshot.ndjson.gz --min-duration 1h")]
 pub struct ListArgs {
     /// Filters and --input.
     #[command(flatten)]
     pub filter: FilterArgs,
     /// Sort by FIELD, or -FIELD for descending (buffers the matching sessions)
-    #[arg(long, value_name = "FIELD", allow_hyphen_values = true, value_parser = parse_sort_key)]
+    #[arg(long, value_name = "FIELD", allow_hyphen_values = true, value_parser = SortParser)]
     pub sort: Option<SortKey>,
-    /// Print at most N sessions
-    #[arg(long, value_name = "N")]
+    /// Print at most N sessions (0 or more)
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_limit)]
     pub limit: Option<usize>,
     /// Columns (table, csv) or keys (json, ndjson), comma-separated, e.g. id,user,start
-    #[arg(long, value_name = "FIELDS", value_delimiter = ',')]
+    #[arg(long, value_name = "FIELDS", value_delimiter = ',', value_parser = FieldParser)]
     pub fields: Option<Vec<Field>>,
 }
 
 /// `segura sessions get`.
 #[derive(Debug, Args, Clone)]
+#[command(after_help = "\
+Examples:
+  segura sessions get 1043
+  segura sessions get 1043 -o json
+  segura sessions get 1043 --fields session_id,user,start")]
 pub struct GetArgs {
     /// The numeric id of the session (the `id` column, not the 40-hex session_id)
     #[arg(value_name = "ID", value_parser = parse_session_id)]
     pub id: SessionId,
     /// Fields to show, comma-separated
-    #[arg(long, value_name = "FIELDS", value_delimiter = ',')]
+    #[arg(long, value_name = "FIELDS", value_delimiter = ',', value_parser = FieldParser)]
     pub fields: Option<Vec<Field>>,
 }
 
 /// `segura sessions drop`.
 #[derive(Debug, Args, Clone)]
+#[command(after_help = "\
+Examples:
+  segura sessions get 1043 --fields session_id
+  segura sessions drop e7acacb6aedbab70073456da5744166939b77527
+  segura sessions drop e7acacb6aedbab70073456da5744166939b77527 --yes -o json")]
 pub struct DropArgs {
     /// The 40-hex session_id of the session (not the numeric id)
     #[arg(value_name = "SESSION_ID", value_parser = parse_session_hash)]
@@ -444,7 +507,13 @@ impl GroupByArg {
 #[derive(Debug, Args, Clone)]
 #[command(after_help = "\
 Open sessions count as sessions but add no duration; the mean is over the sessions
-that have a recorded duration.")]
+that have a recorded duration.
+
+Examples:
+  segura sessions stats
+  segura sessions stats --by user --since 7d
+  segura sessions stats --by day --protocol rdp -o csv
+  segura sessions stats --input snapshot.json.gz --by device")]
 pub struct StatsArgs {
     /// The grouping
     #[arg(long, value_enum, default_value_t = GroupByArg::Protocol)]
@@ -461,8 +530,16 @@ With -o ndjson each line is an event:
   {\"event\":\"new\",\"session\":{...}}       a session not reported before
   {\"event\":\"ended\",\"session\":{...}}     a reported session that has ended since
   {\"event\":\"vanished\",\"session\":{\"id\":..}} a reported open session no longer listed
+Every event also carries \"observed_at\" (RFC 3339, with the offset) and \"poll\" (its
+poll's number); the table prints a line after each poll, \"no change\" included.
 With --state FILE, the sessions already reported are remembered across restarts; a
-reported session is never reported new again unless --prune or --forget removes it.")]
+reported session is never reported new again unless --prune or --forget removes it.
+
+Examples:
+  segura sessions watch
+  segura sessions watch --interval 30s --active -o ndjson >> events.ndjson
+  segura sessions watch --state ~/.local/state/segura/watch.json --prune
+  segura sessions watch --once --user alice")]
 pub struct WatchArgs {
     /// Time between polls: at least 1s; under 10s warns
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_watch_interval)]
@@ -482,15 +559,110 @@ pub struct WatchArgs {
     #[arg(long, value_name = "ID", value_delimiter = ',', value_parser = parse_session_id, requires = "state")]
     pub forget: Vec<SessionId>,
     /// Keys of the session objects (or table/csv columns), comma-separated
-    #[arg(long, value_name = "FIELDS", value_delimiter = ',')]
+    #[arg(long, value_name = "FIELDS", value_delimiter = ',', value_parser = FieldParser)]
     pub fields: Option<Vec<Field>>,
     /// Filters and --input.
     #[command(flatten)]
     pub filter: FilterArgs,
 }
 
+/// A severity for `--fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    /// Any finding.
+    Low,
+    /// Medium and high findings.
+    Medium,
+    /// High findings only.
+    High,
+}
+
+impl SeverityArg {
+    /// The library's severity.
+    pub fn to_severity(self) -> segura_api::audit::Severity {
+        use segura_api::audit::Severity;
+        match self {
+            SeverityArg::Low => Severity::Low,
+            SeverityArg::Medium => Severity::Medium,
+            SeverityArg::High => Severity::High,
+        }
+    }
+}
+
+/// What `audit` and `report` share: the rules, the baseline, "now".
+#[derive(Debug, Args, Clone, Default)]
+pub struct RulesArgs {
+    /// Rules file (TOML): disabled rules, severities, thresholds, exemptions
+    #[arg(long, value_name = "FILE", help_heading = "Audit")]
+    pub rules: Option<PathBuf>,
+    /// Origins known per user, for new-origin: a file written by --write-baseline
+    #[arg(long, value_name = "FILE", help_heading = "Audit")]
+    pub baseline: Option<PathBuf>,
+    /// Sessions from TIME until --since form the baseline of new-origin (an earlier
+    /// window; same forms as --since)
+    #[arg(long, value_name = "TIME", value_parser = parse_since, requires = "since", help_heading = "Audit")]
+    pub baseline_from: Option<chrono::NaiveDateTime>,
+    /// Judge open sessions as of TIME, appliance local time ("YYYY-MM-DD HH:MM:SS")
+    /// [default: now]
+    #[arg(long, value_name = "TIME", value_parser = parse_now, help_heading = "Audit")]
+    pub now: Option<chrono::NaiveDateTime>,
+}
+
+/// `segura sessions audit`.
+#[derive(Debug, Args, Clone)]
+#[command(after_help = "\
+Rules (id, default severity, default threshold):
+  no-ticket           medium  sessions with neither `request` nor `ITSM`
+  long-session        medium  ended sessions longer than 8h
+  long-open           high    sessions still open for longer than 12h
+  off-hours           low     sessions started outside Mon-Fri 08:00-18:00
+  shared-credential   high    one credential used by at least 3 distinct users
+  concurrent-origins  high    one user with overlapping sessions from different origins
+  device-sweep        medium  one user opening sessions to at least 20 devices in 24h
+  new-origin          low     a user seen from an origin absent from the baseline
+One finding per line with -o ndjson: {\"rule\",\"severity\",\"subject\",\"sessions\":[ids],
+\"first\",\"last\",\"detail\"}. A summary goes to stderr. Exit code 9 when a finding at or
+above --fail-on exists. See docs/audit.md for the rules file.")]
+pub struct AuditArgs {
+    /// Filters and --input.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Rules, baseline and time.
+    #[command(flatten)]
+    pub rules: RulesArgs,
+    /// Exit with code 9 when a finding of this severity or worse exists
+    #[arg(long, value_enum, value_name = "SEVERITY", help_heading = "Audit")]
+    pub fail_on: Option<SeverityArg>,
+    /// Write the origins seen per user (the baseline and the audited window) to FILE
+    #[arg(long, value_name = "FILE", help_heading = "Audit")]
+    pub write_baseline: Option<PathBuf>,
+}
+
+/// `segura sessions report`.
+#[derive(Debug, Args, Clone)]
+#[command(after_help = "\
+The report is one HTML file with inline CSS and SVG: no script, and nothing fetched
+from anywhere. Its summary numbers carry data-metric attributes (sessions, users,
+devices, credentials, active, findings); its provenance gives the SHA-256 of the bytes
+read.")]
+pub struct ReportArgs {
+    /// Write the report to FILE
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Filters and --input.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Rules, baseline and time.
+    #[command(flatten)]
+    pub rules: RulesArgs,
+}
+
 /// `segura demo`.
 #[derive(Debug, Args, Clone)]
+#[command(after_help = "\
+Examples:
+  segura demo
+  segura demo --sessions 20000 --seed 3")]
 pub struct DemoArgs {
     /// Sessions the mock appliance holds
     #[arg(long, value_name = "N", default_value_t = 500)]
@@ -517,6 +689,15 @@ pub enum Shell {
 
 /// `segura completions`.
 #[derive(Debug, Args, Clone)]
+#[command(after_help = "\
+The script asks `segura` itself for candidates as you type: subcommands, options, the
+names of --fields, --sort and --by, -o formats, known --protocol and --proxy values,
+and the profile names of the config file.
+
+Examples:
+  segura completions bash > ~/.local/share/bash-completion/completions/segura
+  segura completions zsh > \"${fpath[1]}/_segura\"
+  segura completions fish > ~/.config/fish/completions/segura.fish")]
 pub struct CompletionsArgs {
     /// The shell
     #[arg(value_enum)]
@@ -525,6 +706,10 @@ pub struct CompletionsArgs {
 
 /// `segura man`.
 #[derive(Debug, Args, Clone)]
+#[command(after_help = "\
+Examples:
+  segura man | man -l -
+  segura man --out-dir /usr/local/share/man/man1")]
 pub struct ManArgs {
     /// Write segura.1 and one page per subcommand into DIR instead of printing segura.1
     #[arg(long, value_name = "DIR")]
@@ -567,6 +752,112 @@ fn parse_session_duration(s: &str) -> Result<SessionDuration, String> {
 /// Parses `--tz`: an IANA name, `UTC`, a fixed offset or `local`.
 pub fn parse_zone(s: &str) -> Result<ApplianceZone, String> {
     s.parse::<ApplianceZone>().map_err(|e| e.to_string())
+}
+
+/// "Now" on the appliance's clock: every use of the current time goes through here.
+pub fn now() -> chrono::NaiveDateTime {
+    crate::clock::now().naive
+}
+
+/// `--baseline-from`: the forms of `--since`, on the local clock (the zone of the
+/// appliance is not known while flags are parsed).
+fn parse_since(s: &str) -> Result<chrono::NaiveDateTime, String> {
+    parse_time_spec(s)?.resolve(
+        &ApplianceZone::default(),
+        chrono::Utc::now(),
+        BoundKind::Lower,
+    )
+}
+
+fn parse_now(s: &str) -> Result<chrono::NaiveDateTime, String> {
+    segura_model::parse_datetime(s.trim()).map_err(|e| e.to_string())
+}
+
+/// The field names, as help and completion show them.
+fn field_values() -> impl Iterator<Item = PossibleValue> {
+    Field::ALL
+        .into_iter()
+        .map(|f| PossibleValue::new(f.wire_name()))
+}
+
+/// `--fields` values: a field name in any case, `-` for `_`, or an alias; the help and
+/// the completion list the names.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldParser;
+
+impl TypedValueParser for FieldParser {
+    type Value = Field;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Field, clap::Error> {
+        let text = clap::builder::NonEmptyStringValueParser::new().parse_ref(cmd, arg, value)?;
+        text.parse::<Field>().map_err(|e| {
+            clap::Error::raw(clap::error::ErrorKind::InvalidValue, format!("{e}\n")).with_cmd(cmd)
+        })
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(field_values()))
+    }
+}
+
+/// `--sort` values: `FIELD` or `-FIELD`; the help and the completion list the names.
+#[derive(Debug, Clone, Copy)]
+pub struct SortParser;
+
+impl TypedValueParser for SortParser {
+    type Value = SortKey;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<SortKey, clap::Error> {
+        let text = clap::builder::NonEmptyStringValueParser::new().parse_ref(cmd, arg, value)?;
+        parse_sort_key(&text).map_err(|e| {
+            clap::Error::raw(clap::error::ErrorKind::InvalidValue, format!("{e}\n")).with_cmd(cmd)
+        })
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(field_values()))
+    }
+}
+
+/// `--limit`: a count of 0 or more (`-1` says so, instead of "unexpected argument").
+fn parse_limit(s: &str) -> Result<usize, String> {
+    s.trim().parse::<usize>().map_err(|_| {
+        format!("{s:?} is not a count: --limit takes 0 or more (leave it out for no limit)")
+    })
+}
+
+/// Completion: the profile names of the config file.
+fn profile_candidates() -> Vec<CompletionCandidate> {
+    crate::config::profile_names()
+        .into_iter()
+        .map(CompletionCandidate::new)
+        .collect()
+}
+
+/// Completion: the protocols the appliance is known to send.
+fn protocol_candidates() -> Vec<CompletionCandidate> {
+    segura_model::Protocol::KNOWN
+        .iter()
+        .map(|p| CompletionCandidate::new(p.as_str().to_owned()))
+        .collect()
+}
+
+/// Completion: the proxies the appliance is known to send.
+fn proxy_candidates() -> Vec<CompletionCandidate> {
+    segura_model::Proxy::KNOWN
+        .iter()
+        .map(|p| CompletionCandidate::new(p.as_str().to_owned()))
+        .collect()
 }
 
 /// Parses a sort order: `FIELD` (or `+FIELD`) ascending, `-FIELD` descending.

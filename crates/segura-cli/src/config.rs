@@ -367,6 +367,18 @@ pub fn default_config_path() -> Option<PathBuf> {
     dirs::config_dir().map(|d| d.join("segura").join("config.toml"))
 }
 
+/// The profile names of the config file (`SEGURA_CONFIG` or the default), for
+/// completion; none when it cannot be read.
+pub fn profile_names() -> Vec<String> {
+    let path = process_env("SEGURA_CONFIG")
+        .map(PathBuf::from)
+        .or_else(default_config_path);
+    match path.map(|p| load_file(&p)) {
+        Some(Ok(Some(file))) => file.profiles.into_keys().collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// Refuses a file that holds a secret and that group or others can read.
 #[cfg(unix)]
 fn check_permissions(path: &Path, meta: &std::fs::Metadata) -> Result<(), CliError> {

@@ -27,6 +27,8 @@ pub const SERVER: u8 = 6;
 pub const NETWORK: u8 = 7;
 /// Exit code: invalid or truncated response.
 pub const INVALID_RESPONSE: u8 = 8;
+/// Exit code: `sessions audit` found something at or above `--fail-on`.
+pub const FINDINGS: u8 = 9;
 
 /// How far a list got before it failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +64,8 @@ pub enum CliError {
     Declined(String),
     /// A local file or stream could not be written.
     Local(String),
+    /// The audit ran and found something at or above `--fail-on`.
+    Findings(String),
 }
 
 impl CliError {
@@ -79,8 +83,10 @@ impl CliError {
             CliError::BrokenPipe => OK,
             CliError::Usage(_) => USAGE,
             CliError::Config { .. } => CONFIG,
+            CliError::Api { error, .. } if speaks_tls(error) => NETWORK,
             CliError::Api { error, .. } => api_exit_code(error),
             CliError::Declined(_) | CliError::Local(_) => LOCAL,
+            CliError::Findings(_) => FINDINGS,
         }
     }
 
@@ -100,6 +106,17 @@ impl CliError {
                     let _ = writeln!(out, "  hint: {}", clean(h));
                 }
             }
+            CliError::Api { error, .. } if speaks_tls(error) => {
+                let _ = writeln!(
+                    out,
+                    "error: the server answered a plain http:// request in TLS: it speaks https"
+                );
+                let _ = writeln!(
+                    out,
+                    "  cause: the URL says http:// but the port is a TLS (https) port"
+                );
+                let _ = writeln!(out, "  hint: use the https:// URL of the appliance");
+            }
             CliError::Api { error, progressed } => {
                 let _ = writeln!(out, "error: {}", clean(&error.to_string()));
                 if let Some(p) = progressed {
@@ -112,14 +129,44 @@ impl CliError {
                     );
                 }
                 let h = error.hint();
-                let _ = writeln!(out, "  cause: {}", h.cause);
-                let _ = writeln!(out, "  hint: {}", h.action);
+                let (cause, action) = match error {
+                    // A fixed token is never renewed: say so, and what to do.
+                    ApiError::Auth {
+                        kind: segura_api::AuthFailure::TokenRefused,
+                        ..
+                    } if fixed_token() => (
+                        "the fixed access token (SEGURA_TOKEN or the profile's token) was \
+                         refused: it expired, was revoked, or belongs to another appliance",
+                        "set a new token, or configure client credentials so that segura \
+                         requests tokens itself",
+                    ),
+                    // The URL and the credentials are fine: the CA file is not PEM.
+                    ApiError::Config { .. } if error.to_string().contains("PEM") => (
+                        "the CA certificate file is not a PEM certificate",
+                        "pass the appliance's CA certificate in PEM (-----BEGIN CERTIFICATE-----) \
+                         with --ca-cert or SEGURA_CA_CERT; convert a DER file with \
+                         `openssl x509 -inform der -in ca.cer -out ca.pem`",
+                    ),
+                    _ => (h.cause, h.action),
+                };
+                let _ = writeln!(out, "  cause: {cause}");
+                match cli_advice(error) {
+                    Some(advice) => {
+                        let _ = writeln!(out, "  hint: {action}: {advice}");
+                    }
+                    None => {
+                        let _ = writeln!(out, "  hint: {action}");
+                    }
+                }
             }
             CliError::Declined(m) => {
                 let _ = writeln!(out, "{}", clean(m));
             }
             CliError::Local(m) => {
                 let _ = writeln!(out, "error: {}", clean(m));
+            }
+            CliError::Findings(m) => {
+                let _ = writeln!(out, "{}", clean(m));
             }
         }
         out
@@ -135,6 +182,29 @@ impl CliError {
     }
 }
 
+/// Whether `error` is a plain `http://` request answered by a TLS server: its first
+/// byte is a TLS record (an alert, 0x15, or a handshake), not `HTTP/`, so the HTTP
+/// parser fails at byte 0.
+fn speaks_tls(error: &ApiError) -> bool {
+    if !matches!(error, ApiError::InvalidResponse { .. }) {
+        return false;
+    }
+    let text = error.to_string();
+    text.contains("http://") && text.contains("invalid HTTP version parsed at byte 0")
+}
+
+static FIXED_TOKEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The client authenticates with a fixed bearer token, which it never renews: a
+/// refusal is reported as such.
+pub fn set_fixed_token() {
+    FIXED_TOKEN.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn fixed_token() -> bool {
+    FIXED_TOKEN.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 impl From<ApiError> for CliError {
     fn from(error: ApiError) -> Self {
         CliError::Api {
@@ -142,6 +212,36 @@ impl From<ApiError> for CliError {
             progressed: None,
         }
     }
+}
+
+/// The command line's own advice after the library's hint, which speaks of the problem
+/// only: the flags, variables and commands that act on it.
+pub fn cli_advice(e: &ApiError) -> Option<&'static str> {
+    use segura_api::{ConnectFailure, TimeoutKind};
+    Some(match e {
+        ApiError::Config { .. } => "see `segura config show`",
+        ApiError::Connect {
+            kind: ConnectFailure::Tls,
+            ..
+        } => "pass the CA certificate with --ca-cert (or SEGURA_CA_CERT); --insecure turns verification off",
+        ApiError::Timeout {
+            kind: TimeoutKind::Idle,
+            ..
+        } => "raise it with --read-timeout",
+        ApiError::Timeout {
+            kind: TimeoutKind::Total,
+            ..
+        } => "raise it with --timeout",
+        ApiError::NotFound {
+            code: Some(ApiException::SESSION_NOT_FOUND),
+            ..
+        }
+        | ApiError::Api {
+            code: Some(ApiException::UNEXPECTED_IDENTIFIER_TYPE),
+            ..
+        } => "`sessions get` takes the numeric id, `sessions drop` the 40-hex session_id",
+        _ => return None,
+    })
 }
 
 /// The exit code of an API error.
@@ -258,6 +358,26 @@ mod tests {
         );
         assert!(lines[2].starts_with("  cause: "), "{r}");
         assert!(lines[3].starts_with("  hint: "), "{r}");
+        // The library's hint, then the command line's own flags.
+        let tls = CliError::from(ApiError::Connect {
+            kind: ConnectFailure::Tls,
+            message: "unknown issuer".into(),
+        })
+        .report();
+        assert!(
+            tls.contains("  hint: trust the appliance's CA certificate")
+                && tls.contains("--ca-cert"),
+            "{tls}"
+        );
+        let idle = CliError::from(ApiError::Timeout {
+            kind: TimeoutKind::Idle,
+            message: "no data".into(),
+        })
+        .report();
+        assert!(
+            idle.contains("read timeout") && idle.contains("--read-timeout"),
+            "{idle}"
+        );
         assert_eq!(e.exit_code(), 6);
         assert_eq!(CliError::BrokenPipe.report(), "");
         assert_eq!(CliError::BrokenPipe.exit_code(), 0);

@@ -2,8 +2,11 @@
 //! response (`--input`) through the same streaming decoder. Commands consume either
 //! through [`Feed`], one borrowed session at a time, and may stop early.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use sha2::{Digest, Sha256};
 
 use segura_api::{Error as ApiError, Next, ReaderSource, SessionApi};
 use segura_model::RemoteSession;
@@ -45,6 +48,7 @@ fn failed(error: ApiError, bytes: u64, sessions: u64) -> CliError {
 #[derive(Debug, Clone)]
 pub struct InputFeed {
     path: PathBuf,
+    tap: Option<ByteTap>,
 }
 
 impl InputFeed {
@@ -52,82 +56,183 @@ impl InputFeed {
     pub fn new(path: &Path) -> Self {
         Self {
             path: path.to_owned(),
+            tap: None,
+        }
+    }
+
+    /// Counts and hashes every byte read into `tap`.
+    pub fn tapped(mut self, tap: ByteTap) -> Self {
+        self.tap = Some(tap);
+        self
+    }
+}
+
+/// Every byte of a list as it is read, counted and hashed (SHA-256): what a report's
+/// provenance ties itself to.
+#[derive(Debug, Clone, Default)]
+pub struct ByteTap(Arc<Mutex<(u64, Sha256)>>);
+
+impl ByteTap {
+    /// Nothing read yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Takes `bytes` into the count and the hash.
+    pub fn update(&self, bytes: &[u8]) {
+        if let Ok(mut t) = self.0.lock() {
+            t.0 += bytes.len() as u64;
+            t.1.update(bytes);
+        }
+    }
+
+    /// The bytes read so far and their SHA-256, in lowercase hex.
+    pub fn digest(&self) -> (u64, String) {
+        match self.0.lock() {
+            Ok(t) => {
+                let hash = t.1.clone().finalize();
+                let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+                (t.0, hex)
+            }
+            Err(_) => (0, String::new()),
         }
     }
 }
 
-fn drive_reader<R: Read>(
-    mut src: ReaderSource<R>,
-    on: &mut OnSession<'_>,
-    progress: &Progress,
-) -> Result<(), CliError> {
-    loop {
-        match src.next_event() {
-            None => return Ok(()),
-            Some(Ok(Next::Idle)) => {
-                on(None)?;
-            }
-            Some(Ok(Next::Session(s))) => {
-                if on(Some(s))? == Flow::Stop {
-                    return Ok(());
-                }
-                progress.update(src.bytes_received(), src.sessions_received());
-            }
-            Some(Err(e)) => {
-                return Err(failed(e, src.bytes_received(), src.sessions_received()));
-            }
-        }
+/// A reader whose bytes also go to a [`ByteTap`].
+struct TapReader<R> {
+    inner: R,
+    tap: ByteTap,
+}
+
+impl<R: Read> Read for TapReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.tap.update(&buf[..n]);
+        Ok(n)
     }
+}
+
+/// What the one loop over a decoder does with what it found; `Some` ends the feed.
+fn on_event(
+    event: Option<Result<Next<'_>, ApiError>>,
+    on: &mut OnSession<'_>,
+) -> Option<Result<(), CliError>> {
+    match event {
+        None => Some(Ok(())),
+        Some(Ok(Next::Idle)) => on(None).err().map(Err),
+        Some(Ok(Next::Session(s))) => match on(Some(s)) {
+            Ok(Flow::Continue) => None,
+            Ok(Flow::Stop) => Some(Ok(())),
+            Err(e) => Some(Err(e)),
+        },
+        Some(Err(e)) => Some(Err(CliError::from(e))),
+    }
+}
+
+/// An API error with how far the list got.
+fn with_progress(e: CliError, bytes: u64, sessions: u64) -> CliError {
+    match e {
+        CliError::Api {
+            error,
+            progressed: None,
+        } => failed(error, bytes, sessions),
+        other => other,
+    }
+}
+
+/// The gzip magic bytes: a compressed snapshot is read through a decompressor.
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// `reader`, decompressed when its first bytes say it is gzip.
+fn maybe_gunzip<'a>(reader: impl Read + 'a) -> std::io::Result<Box<dyn Read + 'a>> {
+    let mut buffered = BufReader::with_capacity(64 * 1024, reader);
+    let head = loop {
+        match buffered.fill_buf() {
+            Ok(head) => break head,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    };
+    Ok(if head.starts_with(&GZIP_MAGIC) {
+        Box::new(flate2::bufread::MultiGzDecoder::new(buffered))
+    } else {
+        Box::new(buffered)
+    })
 }
 
 impl Feed for InputFeed {
     fn feed(&mut self, on: &mut OnSession<'_>, progress: &Progress) -> Result<(), CliError> {
-        if self.path.as_os_str() == "-" {
-            drive_reader(ReaderSource::stdin(), on, progress)
+        let (reader, name): (Box<dyn Read>, String) = if self.path.as_os_str() == "-" {
+            (Box::new(std::io::stdin()), "standard input".to_owned())
         } else {
-            drive_reader(ReaderSource::open(&self.path)?, on, progress)
+            let name = self.path.display().to_string();
+            let file = std::fs::File::open(&self.path).map_err(|e| input_error(&name, &e))?;
+            (Box::new(file), name)
+        };
+        // The tap sees the bytes as they are on disk, before any gunzip.
+        let reader: Box<dyn Read> = match &self.tap {
+            Some(tap) => Box::new(TapReader {
+                inner: reader,
+                tap: tap.clone(),
+            }),
+            None => reader,
+        };
+        let reader = maybe_gunzip(reader).map_err(|e| input_error(&name, &e))?;
+        let mut src = ReaderSource::new(reader, name);
+        loop {
+            if let Some(end) = on_event(src.next_event(), on) {
+                return end
+                    .map_err(|e| with_progress(e, src.bytes_received(), src.sessions_received()));
+            }
+            progress.update(src.bytes_received(), src.sessions_received());
         }
     }
+}
+
+fn input_error(name: &str, e: &std::io::Error) -> CliError {
+    CliError::from(ApiError::Input {
+        source_name: name.to_owned(),
+        message: e.to_string(),
+    })
 }
 
 /// The server, through any implementation of the API.
 pub struct ApiFeed<'a> {
     rt: &'a Runtime,
     api: &'a dyn SessionApi,
+    tap: Option<ByteTap>,
 }
 
 impl<'a> ApiFeed<'a> {
     /// Lists through `api`, driven by `rt`.
     pub fn new(rt: &'a Runtime, api: &'a dyn SessionApi) -> Self {
-        Self { rt, api }
+        Self { rt, api, tap: None }
+    }
+
+    /// Counts and hashes every body byte into `tap`.
+    pub fn tapped(mut self, tap: ByteTap) -> Self {
+        self.tap = Some(tap);
+        self
     }
 }
 
 impl Feed for ApiFeed<'_> {
     fn feed(&mut self, on: &mut OnSession<'_>, progress: &Progress) -> Result<(), CliError> {
         let api = self.api;
+        let tap = self.tap.clone();
         self.rt.block_on(async move {
             let mut stream = api.list_sessions().await?;
+            if let Some(tap) = tap {
+                stream = stream.observe_bytes(Box::new(move |b: &[u8]| tap.update(b)));
+            }
             loop {
-                match stream.next_event().await {
-                    None => return Ok(()),
-                    Some(Ok(Next::Idle)) => {
-                        on(None)?;
-                    }
-                    Some(Ok(Next::Session(s))) => {
-                        if on(Some(s))? == Flow::Stop {
-                            return Ok(());
-                        }
-                        progress.update(stream.bytes_received(), stream.sessions_received());
-                    }
-                    Some(Err(e)) => {
-                        return Err(failed(
-                            e,
-                            stream.bytes_received(),
-                            stream.sessions_received(),
-                        ));
-                    }
+                if let Some(end) = on_event(stream.next_event().await, on) {
+                    return end.map_err(|e| {
+                        with_progress(e, stream.bytes_received(), stream.sessions_received())
+                    });
                 }
+                progress.update(stream.bytes_received(), stream.sessions_received());
             }
         })
     }

@@ -11,6 +11,7 @@
 //! it holds no HTTP, decoding, sorting or aggregation logic of its own.
 
 mod cli;
+mod clock;
 mod commands;
 mod config;
 mod diag;
@@ -49,10 +50,32 @@ fn init_tracing(global: &GlobalArgs) {
         .try_init();
 }
 
+/// A usage error that clap would phrase misleadingly: `--watch` (clap suggests
+/// `--search`) names the `watch` subcommand.
+fn misleading_usage(e: &clap::Error) -> Option<String> {
+    use clap::error::ErrorKind;
+    if e.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    std::env::args().any(|a| a == "--watch").then(|| {
+        "error: there is no --watch option: `segura sessions watch` polls the list and \
+         reports new and ended sessions\n"
+            .to_owned()
+    })
+}
+
 fn main() -> ExitCode {
+    // A shell asking for completions (SEGURA_COMPLETE=bash ...): answer and exit.
+    clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command)
+        .var(cli::COMPLETE_VAR)
+        .complete();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
+            if let Some(text) = misleading_usage(&e) {
+                diag::emit(&text);
+                return ExitCode::from(exit::USAGE);
+            }
             // --help and --version land here too, with exit code 0, for stdout.
             if e.use_stderr() {
                 // The arguments are quoted back: outside text like any other.

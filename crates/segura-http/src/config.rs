@@ -7,101 +7,8 @@ use std::time::Duration;
 use segura_api::Error;
 
 use crate::local_file::{read_regular_file, Links, SMALL_FILE_LIMIT};
-use crate::secret::Secret;
-
-/// How OAuth 2.0 client credentials are sent to the token endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ClientAuthMethod {
-    /// In the form body (`client_id`, `client_secret`): the default.
-    #[default]
-    Body,
-    /// As HTTP Basic (`Authorization: Basic ...`), for older server versions.
-    Basic,
-}
-
-/// The credentials.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum Auth {
-    /// OAuth 2.0 client credentials against `POST {url}/iso/oauth2/token`.
-    OAuth2 {
-        /// Client id.
-        client_id: String,
-        /// Client secret.
-        client_secret: Secret,
-        /// Where the credentials go.
-        method: ClientAuthMethod,
-    },
-    /// OAuth 1.0a, HMAC-SHA1 (RFC 5849).
-    OAuth1 {
-        /// Consumer key.
-        consumer_key: String,
-        /// Consumer secret.
-        consumer_secret: Secret,
-        /// Token.
-        token: String,
-        /// Token secret.
-        token_secret: Secret,
-    },
-    /// A ready bearer token obtained elsewhere.
-    Bearer(Secret),
-}
-
-/// Retries of idempotent requests (list, get).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct RetryPolicy {
-    /// Retries after the first attempt (0 turns retries off).
-    pub max_retries: u32,
-    /// First backoff; doubles each retry, with jitter.
-    pub initial_backoff: Duration,
-    /// Longest single backoff.
-    pub max_backoff: Duration,
-    /// Give up retrying once this much time has passed since the first attempt.
-    pub max_elapsed: Duration,
-}
-
-impl RetryPolicy {
-    /// No retries at all.
-    pub fn none() -> Self {
-        Self {
-            max_retries: 0,
-            ..Self::default()
-        }
-    }
-
-    /// A policy with these backoffs (first, longest) and the default bounds.
-    pub fn with_backoff(initial_backoff: Duration, max_backoff: Duration) -> Self {
-        Self {
-            initial_backoff,
-            max_backoff,
-            ..Self::default()
-        }
-    }
-
-    /// Sets the number of retries after the first attempt.
-    pub fn max_retries(mut self, n: u32) -> Self {
-        self.max_retries = n;
-        self
-    }
-
-    /// Sets the time after which no retry starts.
-    pub fn max_elapsed(mut self, d: Duration) -> Self {
-        self.max_elapsed = d;
-        self
-    }
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            max_retries: 3,
-            initial_backoff: Duration::from_millis(500),
-            max_backoff: Duration::from_secs(10),
-            max_elapsed: Duration::from_secs(60),
-        }
-    }
-}
+use segura_api::protocol::Auth;
+use segura_api::{ClientOptions, RetryPolicy};
 
 /// Everything [`crate::HttpClient::new`] needs.
 ///
@@ -178,7 +85,7 @@ impl fmt::Debug for ClientConfig {
 
 impl ClientConfig {
     /// The default of [`ClientConfig::call_timeout`]: 5 minutes.
-    pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+    pub const DEFAULT_CALL_TIMEOUT: Duration = ClientOptions::DEFAULT_CALL_TIMEOUT;
 
     /// A configuration with defaults: TLS verification on, 30 s connect timeout, 120 s
     /// idle timeout, no total deadline for a list and 5 minutes for the other requests,
@@ -271,6 +178,18 @@ impl ClientConfig {
     pub fn token_refresh_margin(mut self, margin: Duration) -> Self {
         self.token_refresh_margin = margin;
         self
+    }
+
+    /// The options of the generic client ([`segura_api::Client`]) this configuration
+    /// stands for: everything but the transport's own settings (TLS, connect timeout,
+    /// compression).
+    pub fn client_options(&self) -> ClientOptions {
+        ClientOptions::new(self.base_url.clone(), self.auth.clone())
+            .idle_timeout(self.read_timeout)
+            .total_timeout(self.total_timeout)
+            .call_timeout(self.call_timeout)
+            .retry(self.retry)
+            .token_refresh_margin(self.token_refresh_margin)
     }
 
     /// Asks for gzip-compressed bodies, or not.

@@ -318,7 +318,7 @@ async fn a_stall_after_the_headers_is_an_idle_timeout() {
         ),
         "{e:?}"
     );
-    assert_hint(&e, "--read-timeout");
+    assert_hint(&e, "read timeout");
     assert!(
         waited >= Duration::from_millis(290) && waited < Duration::from_secs(3),
         "{waited:?}"

@@ -41,7 +41,7 @@ async fn an_untrusted_certificate_is_a_tls_error_that_suggests_ca_cert() {
         } => assert!(message.contains("certificate"), "{message}"),
         other => panic!("{other:?}"),
     }
-    assert_hint(&e, "--ca-cert");
+    assert_hint(&e, "CA certificate");
     assert!(e.never_reached_server() && !e.is_retryable());
     // Not even the token request reached the server: the secret never left.
     assert_eq!(server.stats().requests, 0);

@@ -22,6 +22,8 @@
 //! assert_eq!(written, body.len() as u64);
 //! ```
 
+pub mod audit;
+
 use std::collections::HashSet;
 use std::io::{self, Write};
 use std::sync::Arc;

@@ -14,12 +14,16 @@ const PYTHON: &str = "import json,sys; d=json.load(open(sys.argv[1])); w=sys.std
 /// output is the same as the plain list's.
 pub const FILTER: &str =
     r#"id > 0 && start < now && (active || time >= duration("0s")) && user != "-""#;
+/// "Now" of the audit runs: after the last start of a million generated sessions.
+pub const AUDIT_NOW: &str = "2025-01-01 00:00:00";
 
 /// The programs compared, in the order of the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Contender {
     SeguraInput,
     SeguraFilter,
+    /// `segura sessions audit` on the same file: findings, not sessions.
+    SeguraAudit,
     SeguraHttp,
     BaselineSerde,
     Jq,
@@ -27,9 +31,10 @@ pub enum Contender {
 }
 
 impl Contender {
-    pub const ALL: [Contender; 6] = [
+    pub const ALL: [Contender; 7] = [
         Contender::SeguraInput,
         Contender::SeguraFilter,
+        Contender::SeguraAudit,
         Contender::SeguraHttp,
         Contender::BaselineSerde,
         Contender::Jq,
@@ -40,6 +45,7 @@ impl Contender {
         match self {
             Contender::SeguraInput => "segura --input",
             Contender::SeguraFilter => "segura --input --filter",
+            Contender::SeguraAudit => "segura audit",
             Contender::SeguraHttp => "segura over HTTP",
             Contender::BaselineSerde => "baseline-serde",
             Contender::Jq => "jq -c",
@@ -51,6 +57,7 @@ impl Contender {
         match self {
             Contender::SeguraInput => "segura-input",
             Contender::SeguraFilter => "segura-filter",
+            Contender::SeguraAudit => "segura-audit",
             Contender::SeguraHttp => "segura-http",
             Contender::BaselineSerde => "baseline-serde",
             Contender::Jq => "jq",
@@ -58,10 +65,17 @@ impl Contender {
         }
     }
 
+    /// Whether its output is the list of sessions (compared with the generator's
+    /// lines); `segura audit` prints findings instead.
+    pub fn lists_sessions(self) -> bool {
+        self != Contender::SeguraAudit
+    }
+
     pub fn color(self) -> &'static str {
         match self {
             Contender::SeguraInput => "#1f77b4",
             Contender::SeguraFilter => "#17becf",
+            Contender::SeguraAudit => "#8c564b",
             Contender::SeguraHttp => "#2ca02c",
             Contender::BaselineSerde => "#ff7f0e",
             Contender::Jq => "#d62728",
@@ -163,6 +177,13 @@ pub fn spec(
                 "America/Sao_Paulo",
                 "--filter",
                 FILTER,
+            ]),
+            env: isolated_env(work, None),
+        },
+        Contender::SeguraAudit => Spec {
+            program: bins.segura.clone(),
+            args: strings(&[
+                "sessions", "audit", "--input", &body, "-o", "ndjson", "--now", AUDIT_NOW,
             ]),
             env: isolated_env(work, None),
         },

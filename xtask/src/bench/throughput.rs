@@ -90,7 +90,14 @@ pub fn measure_size(
                 })?;
                 m.rss_kib = Some(m.rss_kib.map_or(rss, |r| r.max(rss)));
             }
-            if round == 0 {
+            if round == 0 && !m.contender.lists_sessions() {
+                let _ = std::fs::remove_file(&out_path);
+                eprintln!(
+                    "{:>9} sessions  {:<18} output: findings (not compared)",
+                    ctx.sessions,
+                    m.contender.name()
+                );
+            } else if round == 0 {
                 let same = files_equal(&out_path, &reference)?;
                 let _ = std::fs::remove_file(&out_path);
                 m.identical = Some(same);

@@ -12,9 +12,10 @@ use segura_http::{Auth, ClientAuthMethod, ClientConfig, HttpClient, Secret};
 use segura_mock::{MockConfig, MockServer};
 use segura_model::Field;
 
-use crate::cli::{DemoArgs, Format, GroupByArg, ListArgs, StatsArgs};
+use crate::cli::{DemoArgs, GroupByArg, ListArgs, StatsArgs};
 use crate::exit::CliError;
 use crate::feed::{runtime, ApiFeed};
+use crate::output::Format;
 use crate::output::OutputOpts;
 use crate::progress::Progress;
 

@@ -6,8 +6,9 @@ use segura_api::{Error as ApiError, SessionApi};
 use serde::Serialize;
 use tokio::runtime::Runtime;
 
-use crate::cli::{DropArgs, Format};
+use crate::cli::DropArgs;
 use crate::exit::CliError;
+use crate::output::Format;
 use crate::output::OutputOpts;
 
 /// Asks the user a yes/no question.
@@ -127,7 +128,7 @@ pub fn run(
             record.session_id,
             record.message.unwrap_or_default().replace('"', "\"\"")
         ),
-        Format::Table => match record.message {
+        Format::Table | Format::Wide => match record.message {
             Some(m) => writeln!(
                 out,
                 "dropped session {}: {}",

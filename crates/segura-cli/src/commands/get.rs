@@ -25,7 +25,7 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::Format;
+    use crate::output::Format;
     use segura_api::{classify_response, MockSessionApi};
     use segura_model::{parse_datetime, RemoteSession, SessionHash, SessionId};
 

@@ -7,11 +7,12 @@ use segura_api::sort::{SortKey, Sorter};
 use segura_api::SessionFilter;
 use segura_model::RemoteSession;
 
+use super::matched::Matched;
 use crate::cli::ListArgs;
 use crate::exit::CliError;
 use crate::feed::{Feed, Flow};
 use crate::output::sessions::{session_sink, SessionSink};
-use crate::output::OutputOpts;
+use crate::output::{NoteFn, OutputOpts};
 use crate::progress::Progress;
 
 /// Filter, limit and (with a sort) hold the sessions of a list.
@@ -23,6 +24,8 @@ pub struct Pipeline<'a> {
     written: usize,
     sink: Box<dyn SessionSink + 'a>,
     progress: &'a Progress,
+    matched: Matched,
+    note: Option<NoteFn>,
 }
 
 impl<'a> Pipeline<'a> {
@@ -42,13 +45,21 @@ impl<'a> Pipeline<'a> {
             }
         });
         Self {
+            matched: Matched::new(&filter),
             filter,
             limit,
             sorter,
             written: 0,
             sink,
             progress,
+            note: None,
         }
+    }
+
+    /// Where the note "0 of N sessions matched" goes.
+    pub fn note(mut self, note: Option<NoteFn>) -> Self {
+        self.note = note;
+        self
     }
 
     /// Takes one session.
@@ -56,7 +67,9 @@ impl<'a> Pipeline<'a> {
         if self.limit == Some(0) {
             return Ok(Flow::Stop);
         }
-        if !self.filter.matches(s) {
+        let matched = self.filter.matches(s);
+        self.matched.saw(s, matched);
+        if !matched {
             return Ok(Flow::Continue);
         }
         match &mut self.sorter {
@@ -90,7 +103,13 @@ impl<'a> Pipeline<'a> {
                 self.sink.write(s).map_err(CliError::output)?;
             }
         }
-        self.sink.finish().map_err(CliError::output)
+        self.sink.finish().map_err(CliError::output)?;
+        if let (Some(note), Some(text), false) =
+            (self.note, self.matched.note(), self.limit == Some(0))
+        {
+            note(&text);
+        }
+        Ok(())
     }
 
     /// The list failed: flushes what was printed, as complete records.
@@ -108,6 +127,7 @@ pub fn run(
     opts: &OutputOpts,
     progress: &Progress,
 ) -> Result<(), CliError> {
+    super::matched::check(&args.filter)?;
     let sink = session_sink(out, opts).map_err(CliError::output)?;
     let mut pipeline = Pipeline::new(
         args.filter.to_filter()?,
@@ -115,7 +135,8 @@ pub fn run(
         args.sort,
         sink,
         progress,
-    );
+    )
+    .note(opts.note);
     let mut on = |s: Option<&RemoteSession>| match s {
         Some(s) => pipeline.push(s),
         None => pipeline.idle(),
@@ -133,8 +154,9 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::{parse_sort_key, FilterArgs, Format};
+    use crate::cli::{parse_sort_key, FilterArgs};
     use crate::feed::ApiFeed;
+    use crate::output::Format;
     use segura_api::InMemoryApi;
     use segura_model::{parse_datetime, Field, SessionDuration, SessionHash, SessionId};
 

@@ -1,18 +1,22 @@
 //! The commands, and what they share: the terminal facts, the output options, the
 //! client built from the effective configuration.
 
+pub mod audit;
 pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod drop;
 pub mod get;
 pub mod list;
+pub mod man;
+pub mod matched;
+pub mod report;
+pub mod rules_file;
 pub mod stats;
 pub mod watch;
 
 use std::io::{self, BufWriter, IsTerminal, StdoutLock, Write};
 
-use clap::CommandFactory;
 use segura_http::HttpClient;
 use segura_model::Field;
 
@@ -22,7 +26,7 @@ use crate::cli::{Cli, Command, ConfigCommand, GlobalArgs, SessionsCommand, Shell
 use crate::config::{process_env, resolve};
 use crate::diag;
 use crate::exit::CliError;
-use crate::feed::{runtime, ApiFeed, Feed, InputFeed};
+use crate::feed::{runtime, ApiFeed, ByteTap, Feed, InputFeed};
 use crate::output::OutputOpts;
 use crate::progress::Progress;
 
@@ -98,8 +102,13 @@ impl Ctx {
         } else {
             None
         };
+        let quiet = self.global.quiet;
         OutputOpts {
-            format: self.global.output,
+            format: self.global.output.into(),
+            no_headers: self.global.no_headers,
+            pretty: self.stdout_tty,
+            note: (!quiet).then_some(diag::note as crate::output::NoteFn),
+            now: Some(crate::clock::now().naive),
             fields,
             color: self.stdout_tty && colour_allowed(&self.global),
             width,
@@ -209,7 +218,10 @@ fn register_secrets(auth: &segura_http::Auth) {
             secrets.add(consumer_secret.expose());
             secrets.add(token_secret.expose());
         }
-        Auth::Bearer(token) => secrets.add(token.expose()),
+        Auth::Bearer(token) => {
+            crate::exit::set_fixed_token();
+            secrets.add(token.expose());
+        }
         _ => {}
     }
 }
@@ -267,6 +279,19 @@ fn with_feed<T>(
     }
 }
 
+/// `url` without a `user:password@` part (a report names the appliance, not the login).
+fn without_userinfo(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            let (authority, path) = rest.split_at(end);
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            format!("{scheme}://{host}{path}")
+        }
+        None => url.to_owned(),
+    }
+}
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<(), CliError> {
     let ctx = Ctx::new(cli.global);
@@ -290,6 +315,41 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             with_feed(&ctx, args.filter.input.as_deref(), |feed| {
                 stats::run(feed, &args, stdout(), &opts, &mut progress)
             })
+        }
+        Command::Sessions(SessionsCommand::Audit(args)) => {
+            let opts = ctx.output_opts(None);
+            let mut progress = ctx.progress();
+            let quiet = ctx.global.quiet;
+            with_feed(&ctx, args.filter.input.as_deref(), |feed| {
+                audit::run(feed, &args, stdout(), &opts, &mut progress, quiet)
+            })
+        }
+        Command::Sessions(SessionsCommand::Report(args)) => {
+            let mut progress = ctx.progress();
+            let tap = ByteTap::new();
+            match args.filter.input.as_deref() {
+                Some(path) => {
+                    let source = if path.as_os_str() == "-" {
+                        "standard input".to_owned()
+                    } else {
+                        format!("file {}", path.display())
+                    };
+                    let mut feed = InputFeed::new(path).tapped(tap.clone());
+                    report::run(&mut feed, &tap, &args, source, &mut progress)
+                }
+                None => {
+                    let resolved = resolve(&ctx.global, &process_env)?;
+                    let source = resolved
+                        .url
+                        .as_ref()
+                        .map(|u| without_userinfo(&u.value))
+                        .unwrap_or_default();
+                    let client = ctx.connect()?;
+                    let rt = runtime()?;
+                    let mut feed = ApiFeed::new(&rt, &client).tapped(tap.clone());
+                    report::run(&mut feed, &tap, &args, source, &mut progress)
+                }
+            }
         }
         Command::Sessions(SessionsCommand::Watch(mut args)) => {
             args.filter.zone = ctx.zone;
@@ -342,36 +402,40 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             "this segura was built without the demo (cargo feature `demo`)".into(),
         )),
         Command::Completions(args) => {
-            use clap_complete::Shell as S;
-            let shell = match args.shell {
-                Shell::Bash => S::Bash,
-                Shell::Zsh => S::Zsh,
-                Shell::Fish => S::Fish,
-                Shell::Powershell => S::PowerShell,
-                Shell::Elvish => S::Elvish,
+            use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Zsh};
+            let shell: &dyn EnvCompleter = match args.shell {
+                Shell::Bash => &Bash,
+                Shell::Zsh => &Zsh,
+                Shell::Fish => &Fish,
+                Shell::Powershell => &Powershell,
+                Shell::Elvish => &Elvish,
             };
             let mut out = stdout();
-            clap_complete::generate(shell, &mut Cli::command(), "segura", &mut out);
-            out.flush().map_err(CliError::output)
+            shell
+                .write_registration(
+                    crate::cli::COMPLETE_VAR,
+                    "segura",
+                    "segura",
+                    "segura",
+                    &mut out,
+                )
+                .and_then(|()| out.flush())
+                .map_err(CliError::output)
         }
-        Command::Man(args) => {
-            let cmd = Cli::command();
-            match args.out_dir {
-                Some(dir) => clap_mangen::generate_to(cmd, &dir).map_err(|e| {
-                    CliError::Local(format!(
-                        "cannot write the manual pages into {}: {e}",
-                        dir.display()
-                    ))
-                }),
-                None => {
-                    let mut out = stdout();
-                    clap_mangen::Man::new(cmd)
-                        .render(&mut out)
-                        .and_then(|()| out.flush())
-                        .map_err(CliError::output)
-                }
+        Command::Man(args) => match args.out_dir {
+            Some(dir) => man::generate_to(&dir).map_err(|e| {
+                CliError::Local(format!(
+                    "cannot write the manual pages into {}: {e}",
+                    dir.display()
+                ))
+            }),
+            None => {
+                let mut out = stdout();
+                man::render(&mut out)
+                    .and_then(|()| out.flush())
+                    .map_err(CliError::output)
             }
-        }
+        },
     }
 }
 
@@ -393,6 +457,18 @@ mod tests {
         assert_eq!(
             with_poll_deadline(set, true).total_timeout,
             Some(Duration::from_secs(5))
+        );
+    }
+
+    #[test]
+    fn a_report_names_the_appliance_without_the_login() {
+        assert_eq!(
+            without_userinfo("https://u:pw@pam.example:8443/x?y"),
+            "https://pam.example:8443/x?y"
+        );
+        assert_eq!(
+            without_userinfo("https://pam.example"),
+            "https://pam.example"
         );
     }
 

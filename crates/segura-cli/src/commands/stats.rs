@@ -6,12 +6,14 @@ use std::io::{self, Write};
 use segura_api::stats::{GroupBy, GroupStats, Stats};
 use serde::Serialize;
 
-use crate::cli::{Format, StatsArgs};
+use super::matched::Matched;
+use crate::cli::StatsArgs;
 use crate::exit::CliError;
 use crate::feed::{Feed, Flow};
 use crate::output::sessions::csv_cell;
 use crate::output::sessions::header_of;
-use crate::output::table::{Cell, Column, Table, Tone};
+use crate::output::table::{Cell, Column, Tone};
+use crate::output::Format;
 use crate::output::{human_duration, sanitize, OutputOpts};
 use crate::progress::Progress;
 
@@ -51,13 +53,18 @@ pub fn aggregate(
     feed: &mut dyn Feed,
     args: &StatsArgs,
     progress: &Progress,
+    matched: &mut Matched,
 ) -> Result<(Vec<GroupStats>, GroupStats), CliError> {
     let filter = args.filter.to_filter()?;
     let mut agg = Stats::new(args.by.to_group_by());
     feed.feed(
         &mut |s| {
-            if let Some(s) = s.filter(|s| filter.matches(s)) {
-                agg.add(s);
+            if let Some(s) = s {
+                let keep = filter.matches(s);
+                matched.saw(s, keep);
+                if keep {
+                    agg.add(s);
+                }
             }
             Ok(Flow::Continue)
         },
@@ -114,14 +121,16 @@ pub fn print(
         Format::Csv => {
             let mut w = csv::Writer::from_writer(&mut out);
             let csv_err = |e: csv::Error| io::Error::other(e.to_string());
-            w.write_record([
-                "group",
-                "count",
-                "total_seconds",
-                "mean_seconds",
-                "max_seconds",
-            ])
-            .map_err(csv_err)?;
+            if !opts.no_headers {
+                w.write_record([
+                    "group",
+                    "count",
+                    "total_seconds",
+                    "mean_seconds",
+                    "max_seconds",
+                ])
+                .map_err(csv_err)?;
+            }
             for g in groups {
                 let r = StatsRecord::of(g);
                 w.write_record([
@@ -135,21 +144,19 @@ pub fn print(
             }
             w.flush()?;
         }
-        Format::Table => {
+        Format::Table | Format::Wide => {
             let bar_width = opts.width.map_or(30, |w| (w / 4).clamp(10, 40));
             let max = groups.iter().map(|g| g.count).max().unwrap_or(0);
-            let mut t = Table::new(
+            let mut t = opts.table(
                 &mut out,
                 vec![
-                    Column::left(group_header(by)),
-                    Column::right("SESSIONS"),
-                    Column::right("TOTAL"),
-                    Column::right("MEAN"),
-                    Column::right("LONGEST"),
-                    Column::left(""),
+                    Column::left(group_header(by)).keep(Column::ALWAYS),
+                    Column::right("SESSIONS").keep(Column::ALWAYS),
+                    Column::right("TOTAL").keep(50),
+                    Column::right("MEAN").keep(40),
+                    Column::right("LONGEST").keep(30),
+                    Column::left("").keep(10),
                 ],
-                opts.width,
-                opts.color,
             );
             for g in groups {
                 let name = if g.group.is_empty() {
@@ -190,9 +197,15 @@ pub fn run(
     opts: &OutputOpts,
     progress: &mut Progress,
 ) -> Result<(), CliError> {
-    let (groups, total) = aggregate(feed, args, progress)?;
+    super::matched::check(&args.filter)?;
+    let mut matched = Matched::new(&args.filter.to_filter()?);
+    let (groups, total) = aggregate(feed, args, progress, &mut matched)?;
     progress.stop();
-    print(out, args.by.to_group_by(), &groups, &total, opts).map_err(CliError::output)
+    print(out, args.by.to_group_by(), &groups, &total, opts).map_err(CliError::output)?;
+    if let (Some(note), Some(text)) = (opts.note, matched.note()) {
+        note(&text);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

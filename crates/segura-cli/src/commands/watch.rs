@@ -21,10 +21,11 @@ use segura_api::{Error as ApiError, SessionFilter};
 use segura_model::SessionId;
 use serde::{Deserialize, Serialize};
 
-use crate::cli::{Format, WatchArgs};
+use crate::cli::WatchArgs;
 use crate::exit::CliError;
 use crate::feed::{Feed, Flow};
 use crate::output::sessions::{event_sink, EventKind, EventSink};
+use crate::output::Format;
 use crate::output::OutputOpts;
 use crate::progress::Progress;
 use crate::state_file;
@@ -165,6 +166,7 @@ impl WatchState {
     ) -> Result<(), CliError> {
         self.poll += 1;
         self.listed = 0;
+        sink.begin_poll(self.poll, crate::clock::now());
         let poll = self.poll;
         let seen = &mut self.seen;
         let listed = &mut self.listed;
@@ -253,6 +255,7 @@ pub fn run(
                 .into(),
         ));
     }
+    super::matched::check(&args.filter)?;
     let filter = args.filter.to_filter()?;
     // Held until the command ends: a second watcher on this state exits 1.
     let _lock = match &args.state {
@@ -264,6 +267,11 @@ pub fn run(
         None => WatchState::default(),
     };
     state.forget(&args.forget);
+    if let Some(p) = &args.state {
+        // Before the first poll: a state that cannot be written fails now, not after
+        // a whole poll of events was printed (and would be printed again).
+        state.save(p)?;
+    }
     if !args.once && args.interval < ADVISED_INTERVAL {
         warn(&format!(
             "warning: --interval {} polls often: listing sessions is slow on a large \
@@ -362,9 +370,20 @@ mod tests {
         let lines = String::from_utf8(out)
             .unwrap()
             .lines()
-            .map(str::to_owned)
+            .map(unstamped)
             .collect();
         (r, lines)
+    }
+
+    /// An event line without its `observed_at` and `poll`, after checking them.
+    fn unstamped(line: &str) -> String {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let at = v["observed_at"].as_str().unwrap();
+        assert!(chrono::DateTime::parse_from_rfc3339(at).is_ok(), "{at}");
+        assert!(v["poll"].as_u64().unwrap() >= 1, "{line}");
+        let from = line.find(",\"observed_at\":").unwrap();
+        let to = line.find(",\"session\":").unwrap();
+        format!("{}{}", &line[..from], &line[to..])
     }
 
     #[test]

@@ -12,13 +12,38 @@ use segura_model::Field;
 /// The one sanitiser of outside text, shared with the diagnostics (`segura_api::text`).
 pub use segura_api::sanitize;
 
-use crate::cli::Format;
+pub use table::NoteFn;
+
+/// What the printers write: chosen from `-o` by the command line, which owns the
+/// option's spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// Aligned columns for people, fitted to a terminal.
+    #[default]
+    Table,
+    /// A table of every field, nothing shortened or left out.
+    Wide,
+    /// One JSON array (one object for `get`).
+    Json,
+    /// One JSON object per line.
+    Ndjson,
+    /// RFC 4180 CSV with a header of the API's key names.
+    Csv,
+}
 
 /// How to print.
 #[derive(Debug, Clone, Default)]
 pub struct OutputOpts {
     /// The format.
     pub format: Format,
+    /// Header lines of tables and CSV (off with `--no-headers`).
+    pub no_headers: bool,
+    /// JSON is indented (standard output is a terminal); compact otherwise.
+    pub pretty: bool,
+    /// Where notes for the user go (left-out columns); `None` with `-q`.
+    pub note: Option<NoteFn>,
+    /// "Now" in the appliance's time, for how long an open session has been open.
+    pub now: Option<chrono::NaiveDateTime>,
     /// The chosen fields, or the format's default.
     pub fields: Option<Vec<Field>>,
     /// ANSI colours (only on a terminal, and not with --no-color / NO_COLOR).
@@ -93,9 +118,28 @@ impl OutputOpts {
         self.fields.as_deref().unwrap_or(&Field::ALL)
     }
 
-    /// The chosen fields, or the table's default.
+    /// The chosen fields, or the table's default (every field for `-o wide`).
     pub fn table_fields(&self) -> &[Field] {
-        self.fields.as_deref().unwrap_or(&Self::TABLE_FIELDS)
+        match (&self.fields, self.format) {
+            (Some(f), _) => f,
+            (None, Format::Wide) => &Field::ALL,
+            (None, _) => &Self::TABLE_FIELDS,
+        }
+    }
+
+    /// The width limit of a table: none for `-o wide`.
+    pub fn table_width(&self) -> Option<usize> {
+        match self.format {
+            Format::Wide => None,
+            _ => self.width,
+        }
+    }
+
+    /// A table over `out` with these options (width, colour, headers, notes).
+    pub fn table<W: std::io::Write>(&self, out: W, columns: Vec<table::Column>) -> table::Table<W> {
+        table::Table::new(out, columns, self.table_width(), self.color)
+            .headers(!self.no_headers)
+            .note(self.note)
     }
 }
 
@@ -123,6 +167,12 @@ pub fn human_duration(secs: u64) -> String {
     } else {
         format!("{s}s")
     }
+}
+
+/// How long an open session has been open: `2h 3m+`, the `+` saying it still runs.
+pub fn running_duration(start: chrono::NaiveDateTime, now: chrono::NaiveDateTime) -> String {
+    let secs = (now - start).num_seconds().max(0);
+    format!("{}+", human_duration(secs.unsigned_abs()))
 }
 
 /// A byte count for people: `812 B`, `12.3 MB`.
@@ -155,6 +205,14 @@ mod tests {
         assert_eq!(human_duration(3 * 3600 + 5 * 60 + 9), "3h 5m");
         assert_eq!(human_duration(86_400 + 3 * 3600 + 59), "1d 3h");
         assert_eq!(human_duration(2 * 86_400), "2d");
+    }
+
+    #[test]
+    fn running_durations_are_marked() {
+        let start = segura_model::parse_datetime("2024-05-06 10:00:00").unwrap();
+        let now = segura_model::parse_datetime("2024-05-06 12:03:30").unwrap();
+        assert_eq!(running_duration(start, now), "2h 3m+");
+        assert_eq!(running_duration(now, start), "0s+");
     }
 
     #[test]

@@ -12,11 +12,13 @@ use std::io::{self, Write};
 
 use segura_model::{Field, FieldText, RemoteSession, SessionId};
 
-use super::table::{Align, Cell, Column, Table, Tone};
+use super::table::{Cell, Column, Table, Tone};
 use segura_api::ApplianceZone;
 
-use super::{human_duration, rfc3339_json, sanitize, time_text, OutputOpts};
-use crate::cli::Format;
+use super::{
+    human_duration, rfc3339_json, running_duration, sanitize, time_text, Format, OutputOpts,
+};
+use crate::clock::{rfc3339, Now};
 
 /// Where a stream of sessions is printed.
 pub trait SessionSink {
@@ -41,7 +43,7 @@ pub fn session_sink<'a, W: Write + 'a>(
         Format::Ndjson => Box::new(JsonLines::new(out, opts, false)),
         Format::Json => Box::new(JsonLines::new(out, opts, true)),
         Format::Csv => Box::new(CsvSink::new(out, opts, None)?),
-        Format::Table => Box::new(TableSink::new(out, opts, None)),
+        Format::Table | Format::Wide => Box::new(TableSink::new(out, opts, None)),
     })
 }
 
@@ -70,6 +72,7 @@ struct JsonLines<W: Write> {
     buf: Vec<u8>,
     fields: Option<Vec<Field>>,
     array: bool,
+    pretty: bool,
     count: u64,
     flush_each: bool,
     rfc3339: Option<ApplianceZone>,
@@ -82,6 +85,7 @@ impl<W: Write> JsonLines<W> {
             buf: Vec::with_capacity(1024),
             fields: opts.fields.clone(),
             array,
+            pretty: array && opts.pretty,
             count: 0,
             flush_each: opts.flush_each,
             rfc3339: opts.rfc3339,
@@ -96,12 +100,20 @@ impl<W: Write> SessionSink for JsonLines<W> {
             self.buf
                 .extend_from_slice(if self.count == 0 { b"[\n" } else { b",\n" });
         }
-        session_json(
-            &mut self.buf,
-            session,
-            self.fields.as_deref(),
-            self.rfc3339.as_ref(),
-        );
+        if self.pretty {
+            let written = match self.fields.as_deref() {
+                None => serde_json::to_writer_pretty(&mut self.buf, session),
+                Some(f) => serde_json::to_writer_pretty(&mut self.buf, &session.project(f)),
+            };
+            written.map_err(io::Error::other)?;
+        } else {
+            session_json(
+                &mut self.buf,
+                session,
+                self.fields.as_deref(),
+                self.rfc3339.as_ref(),
+            );
+        }
         if !self.array {
             self.buf.push(b'\n');
         }
@@ -157,13 +169,19 @@ struct CsvSink<W: Write> {
 }
 
 impl<W: Write> CsvSink<W> {
-    fn new(out: W, opts: &OutputOpts, lead: Option<&str>) -> io::Result<Self> {
+    fn new(out: W, opts: &OutputOpts, lead: Option<&[&str]>) -> io::Result<Self> {
         let fields = opts.fields_or_all().to_vec();
         let mut out = csv::WriterBuilder::new()
             .buffer_capacity(64 * 1024)
             .from_writer(out);
-        let header = lead.into_iter().chain(fields.iter().map(|f| f.wire_name()));
-        out.write_record(header).map_err(csv_error)?;
+        if !opts.no_headers {
+            let header = lead
+                .unwrap_or_default()
+                .iter()
+                .copied()
+                .chain(fields.iter().map(|f| f.wire_name()));
+            out.write_record(header).map_err(csv_error)?;
+        }
         let mut sink = Self {
             out,
             fields,
@@ -178,8 +196,8 @@ impl<W: Write> CsvSink<W> {
         Ok(sink)
     }
 
-    fn record(&mut self, lead: Option<&str>, session: &RemoteSession) -> io::Result<()> {
-        if let Some(l) = lead {
+    fn record(&mut self, lead: &[&str], session: &RemoteSession) -> io::Result<()> {
+        for l in lead {
             self.out.write_field(l).map_err(csv_error)?;
         }
         for f in &self.fields {
@@ -201,10 +219,10 @@ impl<W: Write> CsvSink<W> {
     }
 
     /// A `vanished` event: the id in the `id` column (if chosen), nothing else known.
-    fn vanished(&mut self, id: SessionId) -> io::Result<()> {
-        self.out
-            .write_field(EventKind::Vanished.as_str())
-            .map_err(csv_error)?;
+    fn vanished(&mut self, lead: &[&str], id: SessionId) -> io::Result<()> {
+        for l in lead {
+            self.out.write_field(l).map_err(csv_error)?;
+        }
         for f in &self.fields {
             if *f == Field::Id {
                 self.text.clear();
@@ -238,7 +256,7 @@ fn csv_error(e: csv::Error) -> io::Error {
 
 impl<W: Write> SessionSink for CsvSink<W> {
     fn write(&mut self, session: &RemoteSession) -> io::Result<()> {
-        self.record(None, session)
+        self.record(&[], session)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -259,28 +277,51 @@ pub fn header_of(f: Field) -> String {
     f.wire_name().to_ascii_uppercase()
 }
 
-/// The table column of a field.
+/// The table column of a field: identifiers, date-times and durations are never
+/// shortened; on a narrow terminal the least useful columns are left out first
+/// (protocol, credential, then the end and the duration; never the id).
 pub fn column_of(f: Field) -> Column {
     let header = header_of(f);
-    match f {
+    let keep = match f {
+        Field::Id => Column::ALWAYS,
+        Field::SessionId => 90,
+        Field::User => 80,
+        Field::Device => 70,
+        Field::Start => 60,
+        Field::Time => 50,
+        Field::End => 40,
+        Field::Credential => 30,
+        Field::Protocol => 20,
+        _ => 10,
+    };
+    let column = match f {
         Field::Id | Field::Time => Column::right(header),
-        _ => Column::left(header),
-    }
+        Field::User | Field::Credential | Field::Device | Field::Proxy | Field::Itsm => {
+            Column::left(header)
+        }
+        _ => Column::left(header).whole(),
+    };
+    column.keep(keep)
 }
 
-/// A field of a session as a table cell: readable durations, `active` for the end of
+/// A field of a session as a table cell: readable durations (how long an open
+/// session has been open, as `2h 3m+`, when `now` is known), `active` for the end of
 /// an open session, `-` for absent values, control characters escaped.
-pub fn session_cell(s: &RemoteSession, f: Field, rfc3339: Option<&ApplianceZone>) -> Cell {
+pub fn session_cell(
+    s: &RemoteSession,
+    f: Field,
+    now: Option<chrono::NaiveDateTime>,
+    rfc3339: Option<&ApplianceZone>,
+) -> Cell {
     match f {
-        Field::Start => Cell::plain(time_text(&s.start, rfc3339)),
-        Field::End if s.end.is_some() => {
-            Cell::plain(s.end.map(|e| time_text(&e, rfc3339)).unwrap_or_default())
-        }
-        Field::Time => match s.time {
-            Some(d) => Cell::plain(human_duration(d.as_secs())),
-            None => Cell::toned("-", Tone::Dim),
+        Field::Time => match (s.time, s.end, now) {
+            (Some(d), _, _) => Cell::plain(human_duration(d.as_secs())),
+            (None, None, Some(now)) => Cell::toned(running_duration(s.start, now), Tone::Active),
+            (None, _, _) => Cell::toned("-", Tone::Dim),
         },
         Field::End if s.end.is_none() => Cell::toned("active", Tone::Active),
+        Field::Start => Cell::plain(time_text(&s.start, rfc3339)),
+        Field::End => Cell::plain(s.end.map(|e| time_text(&e, rfc3339)).unwrap_or_default()),
         _ => {
             let value = s.field(f);
             if value.is_null() {
@@ -299,6 +340,7 @@ pub fn session_cell(s: &RemoteSession, f: Field, rfc3339: Option<&ApplianceZone>
 struct TableSink<W: Write> {
     table: Table<W>,
     fields: Vec<Field>,
+    now: Option<chrono::NaiveDateTime>,
     lead: bool,
     rfc3339: Option<ApplianceZone>,
 }
@@ -307,14 +349,15 @@ impl<W: Write> TableSink<W> {
     fn new(out: W, opts: &OutputOpts, lead: Option<&str>) -> Self {
         let fields = opts.table_fields().to_vec();
         let columns = lead
-            .map(Column::left)
+            .map(|l| Column::left(l).whole().keep(Column::ALWAYS))
             .into_iter()
             .chain(fields.iter().map(|f| column_of(*f)))
             .collect();
-        let table = Table::new(out, columns, opts.width, opts.color).flush_each(opts.flush_each);
+        let table = opts.table(out, columns).flush_each(opts.flush_each);
         Self {
             table,
             fields,
+            now: opts.now,
             lead: lead.is_some(),
             rfc3339: opts.rfc3339,
         }
@@ -325,7 +368,7 @@ impl<W: Write> TableSink<W> {
             .chain(
                 self.fields
                     .iter()
-                    .map(|f| session_cell(s, *f, self.rfc3339.as_ref())),
+                    .map(|f| session_cell(s, *f, self.now, self.rfc3339.as_ref())),
             )
             .collect()
     }
@@ -355,12 +398,27 @@ impl<W: Write> SessionSink for TableSink<W> {
 pub fn print_session<W: Write>(mut out: W, s: &RemoteSession, opts: &OutputOpts) -> io::Result<()> {
     match opts.format {
         Format::Json => {
-            let view = Rfc3339View {
-                session: s,
-                fields: opts.fields_or_all(),
-                zone: opts.rfc3339.as_ref(),
-            };
-            serde_json::to_writer_pretty(&mut out, &view).map_err(io::Error::other)?;
+            if opts.rfc3339.is_some() {
+                let view = Rfc3339View {
+                    session: s,
+                    fields: opts.fields_or_all(),
+                    zone: opts.rfc3339.as_ref(),
+                };
+                if opts.pretty {
+                    serde_json::to_writer_pretty(&mut out, &view)
+                } else {
+                    serde_json::to_writer(&mut out, &view)
+                }
+                .map_err(io::Error::other)?;
+            } else {
+                match (opts.fields.as_deref(), opts.pretty) {
+                    (None, true) => serde_json::to_writer_pretty(&mut out, s),
+                    (Some(f), true) => serde_json::to_writer_pretty(&mut out, &s.project(f)),
+                    (None, false) => serde_json::to_writer(&mut out, s),
+                    (Some(f), false) => serde_json::to_writer(&mut out, &s.project(f)),
+                }
+                .map_err(io::Error::other)?;
+            }
             out.write_all(b"\n")?;
             out.flush()
         }
@@ -374,22 +432,17 @@ pub fn print_session<W: Write>(mut out: W, s: &RemoteSession, opts: &OutputOpts)
             sink.write(s)?;
             sink.finish()
         }
-        Format::Table => {
+        Format::Table | Format::Wide => {
             let fields = opts.fields_or_all();
-            let mut table = Table::new(
+            let mut table = opts.table(
                 out,
                 vec![
-                    Column {
-                        header: "FIELD".into(),
-                        align: Align::Left,
-                    },
-                    Column::left("VALUE"),
+                    Column::left("FIELD").whole().keep(Column::ALWAYS),
+                    Column::left("VALUE").keep(Column::ALWAYS),
                 ],
-                opts.width,
-                opts.color,
             );
             for f in fields {
-                let mut value = session_cell(s, *f, opts.rfc3339.as_ref());
+                let mut value = session_cell(s, *f, opts.now, opts.rfc3339.as_ref());
                 if let (Field::Time, Some(d)) = (f, s.time) {
                     value.text = format!("{d} ({})", value.text);
                 }
@@ -447,6 +500,9 @@ impl EventKind {
 
 /// Where `watch` prints its events.
 pub trait EventSink {
+    /// A poll begins: its number (from 1) and when it observes the list; every event
+    /// until the next carries them.
+    fn begin_poll(&mut self, poll: u64, now: Now);
     /// Prints one event.
     fn event(&mut self, kind: EventKind, session: &RemoteSession) -> io::Result<()>;
     /// Prints a `vanished` event: only the id is known (the list no longer holds it).
@@ -462,35 +518,70 @@ pub fn event_sink<'a, W: Write + 'a>(
     opts: &OutputOpts,
 ) -> io::Result<Box<dyn EventSink + 'a>> {
     Ok(match opts.format {
-        Format::Csv => Box::new(CsvSink::new(out, opts, Some("event"))?),
-        Format::Table => Box::new(TableEvents {
+        Format::Csv => Box::new(CsvEvents {
+            sink: CsvSink::new(out, opts, Some(&["event", "observed_at", "poll"]))?,
+            stamp: PollStamp::default(),
+        }),
+        Format::Table | Format::Wide => Box::new(TableEvents {
             out,
             opts: opts.clone(),
             rows: Vec::new(),
+            stamp: PollStamp::default(),
         }),
         Format::Ndjson | Format::Json => Box::new(JsonEvents {
             out,
             buf: Vec::with_capacity(1024),
             fields: opts.fields.clone(),
             rfc3339: opts.rfc3339,
+            stamp: PollStamp::default(),
         }),
     })
 }
 
-/// `{"event":"new","session":{...}}` lines, flushed one by one.
+/// The poll the events come from, and when it observed the list.
+#[derive(Debug, Clone, Default)]
+struct PollStamp {
+    poll: u64,
+    observed_at: String,
+}
+
+impl PollStamp {
+    fn set(&mut self, poll: u64, now: &Now) {
+        self.poll = poll;
+        self.observed_at = rfc3339(&now.at);
+    }
+}
+
+/// `{"event":"new","observed_at":"...","poll":1,"session":{...}}` lines, flushed one by
+/// one.
 struct JsonEvents<W: Write> {
     out: W,
     buf: Vec<u8>,
     fields: Option<Vec<Field>>,
     rfc3339: Option<ApplianceZone>,
+    stamp: PollStamp,
 }
 
-impl<W: Write> EventSink for JsonEvents<W> {
-    fn event(&mut self, kind: EventKind, session: &RemoteSession) -> io::Result<()> {
+impl<W: Write> JsonEvents<W> {
+    fn head(&mut self, kind: EventKind) {
         self.buf.clear();
         self.buf.extend_from_slice(b"{\"event\":\"");
         self.buf.extend_from_slice(kind.as_str().as_bytes());
-        self.buf.extend_from_slice(b"\",\"session\":");
+        let _ = write!(
+            self.buf,
+            "\",\"observed_at\":\"{}\",\"poll\":{},\"session\":",
+            self.stamp.observed_at, self.stamp.poll
+        );
+    }
+}
+
+impl<W: Write> EventSink for JsonEvents<W> {
+    fn begin_poll(&mut self, poll: u64, now: Now) {
+        self.stamp.set(poll, &now);
+    }
+
+    fn event(&mut self, kind: EventKind, session: &RemoteSession) -> io::Result<()> {
+        self.head(kind);
         session_json(
             &mut self.buf,
             session,
@@ -503,11 +594,9 @@ impl<W: Write> EventSink for JsonEvents<W> {
     }
 
     fn vanished(&mut self, id: SessionId) -> io::Result<()> {
-        writeln!(
-            self.out,
-            "{{\"event\":\"{}\",\"session\":{{\"id\":\"{id}\"}}}}",
-            EventKind::Vanished.as_str()
-        )?;
+        self.head(EventKind::Vanished);
+        let _ = writeln!(self.buf, "{{\"id\":\"{id}\"}}}}");
+        self.out.write_all(&self.buf)?;
         self.out.flush()
     }
 
@@ -516,19 +605,41 @@ impl<W: Write> EventSink for JsonEvents<W> {
     }
 }
 
-impl<W: Write> EventSink for CsvSink<W> {
+/// CSV events: `event,observed_at,poll` lead the session's columns.
+struct CsvEvents<W: Write> {
+    sink: CsvSink<W>,
+    stamp: PollStamp,
+}
+
+impl<W: Write> EventSink for CsvEvents<W> {
+    fn begin_poll(&mut self, poll: u64, now: Now) {
+        self.stamp.set(poll, &now);
+    }
+
     fn event(&mut self, kind: EventKind, session: &RemoteSession) -> io::Result<()> {
-        self.record(Some(kind.as_str()), session)?;
-        self.out.flush()
+        let poll = self.stamp.poll.to_string();
+        let lead = [
+            kind.as_str(),
+            self.stamp.observed_at.as_str(),
+            poll.as_str(),
+        ];
+        self.sink.record(&lead, session)?;
+        self.sink.out.flush()
     }
 
     fn vanished(&mut self, id: SessionId) -> io::Result<()> {
-        CsvSink::vanished(self, id)?;
-        self.out.flush()
+        let poll = self.stamp.poll.to_string();
+        let lead = [
+            EventKind::Vanished.as_str(),
+            self.stamp.observed_at.as_str(),
+            poll.as_str(),
+        ];
+        self.sink.vanished(&lead, id)?;
+        self.sink.out.flush()
     }
 
     fn end_poll(&mut self) -> io::Result<()> {
-        self.out.flush()
+        self.sink.out.flush()
     }
 }
 
@@ -537,9 +648,15 @@ struct TableEvents<W: Write> {
     out: W,
     opts: OutputOpts,
     rows: Vec<Vec<Cell>>,
+    stamp: PollStamp,
 }
 
 impl<W: Write> EventSink for TableEvents<W> {
+    fn begin_poll(&mut self, poll: u64, now: Now) {
+        self.stamp.set(poll, &now);
+        self.opts.now = Some(now.naive);
+    }
+
     fn event(&mut self, kind: EventKind, session: &RemoteSession) -> io::Result<()> {
         let tone = match kind {
             EventKind::New => Tone::Active,
@@ -551,7 +668,7 @@ impl<W: Write> EventSink for TableEvents<W> {
                 self.opts
                     .table_fields()
                     .iter()
-                    .map(|f| session_cell(session, *f, self.opts.rfc3339.as_ref())),
+                    .map(|f| session_cell(session, *f, self.opts.now, self.opts.rfc3339.as_ref())),
             )
             .collect();
         self.rows.push(row);
@@ -570,16 +687,29 @@ impl<W: Write> EventSink for TableEvents<W> {
         Ok(())
     }
 
+    /// A table of the poll's events, if any, then a line with the poll's number and
+    /// time: the heartbeat that says the watch is alive when nothing changed.
     fn end_poll(&mut self) -> io::Result<()> {
-        if self.rows.is_empty() {
-            return self.out.flush();
+        let events = self.rows.len();
+        if events > 0 {
+            let mut sink = TableSink::new(&mut self.out, &self.opts, Some("EVENT"));
+            for row in self.rows.drain(..) {
+                sink.table.row(row)?;
+            }
+            debug_assert!(sink.lead);
+            sink.table.finish()?;
         }
-        let mut sink = TableSink::new(&mut self.out, &self.opts, Some("EVENT"));
-        for row in self.rows.drain(..) {
-            sink.table.row(row)?;
-        }
-        debug_assert!(sink.lead);
-        sink.table.finish()
+        let what = match events {
+            0 => "no change".to_owned(),
+            1 => "1 event".to_owned(),
+            n => format!("{n} events"),
+        };
+        writeln!(
+            self.out,
+            "-- poll {} at {}: {what}",
+            self.stamp.poll, self.stamp.observed_at
+        )?;
+        self.out.flush()
     }
 }
 
@@ -587,6 +717,14 @@ impl<W: Write> EventSink for TableEvents<W> {
 mod tests {
     use super::*;
     use segura_model::{parse_datetime, SessionDuration, SessionHash, SessionId};
+
+    fn test_now() -> Now {
+        let at = chrono::DateTime::parse_from_rfc3339("2024-05-06T16:10:00+02:00").unwrap();
+        Now {
+            naive: at.naive_local(),
+            at,
+        }
+    }
 
     pub(crate) fn sample(id: u64, user: &str, open: bool) -> RemoteSession {
         let mut s = RemoteSession::new(
@@ -772,13 +910,14 @@ mod tests {
                 ..OutputOpts::default()
             };
             let mut sink = event_sink(&mut out, &opts).unwrap();
+            sink.begin_poll(1, test_now());
             sink.event(EventKind::New, &s).unwrap();
             sink.event(EventKind::Ended, &s).unwrap();
             sink.end_poll().unwrap();
         }
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "{\"event\":\"new\",\"session\":{\"id\":\"3\"}}\n{\"event\":\"ended\",\"session\":{\"id\":\"3\"}}\n"
+            "{\"event\":\"new\",\"observed_at\":\"2024-05-06T16:10:00+02:00\",\"poll\":1,\"session\":{\"id\":\"3\"}}\n{\"event\":\"ended\",\"observed_at\":\"2024-05-06T16:10:00+02:00\",\"poll\":1,\"session\":{\"id\":\"3\"}}\n"
         );
         let mut out = Vec::new();
         {
@@ -788,12 +927,13 @@ mod tests {
                 ..OutputOpts::default()
             };
             let mut sink = event_sink(&mut out, &opts).unwrap();
+            sink.begin_poll(1, test_now());
             sink.event(EventKind::New, &s).unwrap();
             sink.end_poll().unwrap();
         }
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "event,id,user\nnew,3,admin\n"
+            "event,observed_at,poll,id,user\nnew,2024-05-06T16:10:00+02:00,1,3,admin\n"
         );
     }
 }

@@ -12,25 +12,25 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use reqwest::header::HeaderValue;
-use segura_api::Error;
+use http::header::HeaderValue;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use crate::body::after;
-use crate::secret::Secret;
+use super::body::after;
+use crate::error::Error;
+use crate::protocol::{bearer_header, Secret};
 
 /// A token as the token endpoint returned it.
 pub(crate) struct Fetched {
     /// `access_token`.
     pub(crate) access_token: Secret,
     /// `expires_in`, when the server sent one, clamped by
-    /// [`segura_api::parse_token_answer`] to at most a year.
+    /// [`crate::parse_token_answer`] to at most a year.
     pub(crate) expires_in: Option<Duration>,
 }
 
-impl From<segura_api::TokenAnswer> for Fetched {
-    fn from(answer: segura_api::TokenAnswer) -> Self {
+impl From<crate::TokenAnswer> for Fetched {
+    fn from(answer: crate::TokenAnswer) -> Self {
         Self {
             access_token: Secret::new(answer.access_token),
             expires_in: answer.expires_in,
@@ -138,16 +138,7 @@ impl TokenCache {
                 return Err(e);
             }
         };
-        let mut header = HeaderValue::try_from(format!("Bearer {}", fetched.access_token.expose()))
-            .map_err(|_| Error::InvalidResponse {
-                message: "the access token from the token endpoint is not a valid header value"
-                    .into(),
-                offset: 0,
-                path: Some("access_token".into()),
-                sessions_before: 0,
-                truncated: false,
-            })?;
-        header.set_sensitive(true);
+        let header = bearer_header(fetched.access_token.expose())?;
         state.generation += 1;
         let token = Token {
             header,
@@ -156,7 +147,7 @@ impl TokenCache {
         // The lifetime is clamped already; `checked_add` keeps any lifetime from
         // panicking here all the same (a far future is "never renew by time").
         let renew_at = fetched.expires_in.map(|lifetime| {
-            let usable = usable_for(lifetime.min(segura_api::MAX_TOKEN_LIFETIME), self.margin);
+            let usable = usable_for(lifetime.min(crate::MAX_TOKEN_LIFETIME), self.margin);
             started.checked_add(usable).unwrap_or_else(|| after(usable))
         });
         tracing::debug!(

@@ -1,6 +1,6 @@
 //! The base URL and the URLs of each endpoint under it.
 
-use segura_api::Error;
+use crate::error::{config_error as config, Error};
 use url::Url;
 
 /// The appliance's base URL, checked once, and the endpoint URLs built from it.
@@ -9,19 +9,13 @@ use url::Url;
 /// slash; endpoint paths are appended to it. Credentials in the URL are refused, so that
 /// URLs can appear in messages and logs.
 #[derive(Debug, Clone)]
-pub(crate) struct Endpoints {
+pub struct Endpoints {
     base: Url,
-}
-
-fn config(message: impl Into<String>) -> Error {
-    Error::Config {
-        message: message.into(),
-    }
 }
 
 impl Endpoints {
     /// Checks and normalises a base URL.
-    pub(crate) fn parse(base_url: &str) -> Result<Self, Error> {
+    pub fn parse(base_url: &str) -> Result<Self, Error> {
         let text = base_url.trim();
         if text.is_empty() {
             return Err(config("the server URL is empty"));
@@ -61,12 +55,12 @@ impl Endpoints {
     }
 
     /// The normalised base URL (always ending with a slash).
-    pub(crate) fn base(&self) -> &Url {
+    pub fn base(&self) -> &Url {
         &self.base
     }
 
     /// Whether requests travel unencrypted.
-    pub(crate) fn is_plain_http(&self) -> bool {
+    pub fn is_plain_http(&self) -> bool {
         self.base.scheme() == "http"
     }
 
@@ -81,22 +75,22 @@ impl Endpoints {
     }
 
     /// `POST {base}/iso/oauth2/token`.
-    pub(crate) fn token(&self) -> Result<Url, Error> {
+    pub fn token(&self) -> Result<Url, Error> {
         self.join(&["iso", "oauth2", "token"])
     }
 
     /// `GET {base}/api/session/remotesessions`.
-    pub(crate) fn list(&self) -> Result<Url, Error> {
+    pub fn list(&self) -> Result<Url, Error> {
         self.join(&["api", "session", "remotesessions"])
     }
 
     /// `GET {base}/api/session/remotesessions/{id}`.
-    pub(crate) fn get(&self, id: &str) -> Result<Url, Error> {
+    pub fn get(&self, id: &str) -> Result<Url, Error> {
         self.join(&["api", "session", "remotesessions", id])
     }
 
     /// `DELETE {base}/api/pam/session/drop/{session_id}`.
-    pub(crate) fn drop_session(&self, hash: &str) -> Result<Url, Error> {
+    pub fn drop_session(&self, hash: &str) -> Result<Url, Error> {
         self.join(&["api", "pam", "session", "drop", hash])
     }
 }

@@ -3,9 +3,6 @@
 use std::fmt;
 
 use secrecy::{ExposeSecret, SecretString};
-use segura_api::Redactor;
-
-use crate::config::{Auth, ClientAuthMethod};
 
 /// A secret (client secret, token, OAuth1 secret). `Debug` and `Display` print
 /// `[redacted]`; the value is reachable only through [`Secret::expose`].
@@ -48,28 +45,5 @@ impl fmt::Debug for Secret {
 impl fmt::Display for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(Self::REDACTED)
-    }
-}
-
-/// Registers every secret of `auth` with `redactor`, in the forms a request carries it.
-pub(crate) fn register(auth: &Auth, redactor: &Redactor) {
-    match auth {
-        Auth::OAuth2 {
-            client_id,
-            client_secret,
-            method,
-        } => match method {
-            ClientAuthMethod::Basic => redactor.add_basic(client_id, client_secret.expose()),
-            ClientAuthMethod::Body => redactor.add(client_secret.expose()),
-        },
-        Auth::OAuth1 {
-            consumer_secret,
-            token_secret,
-            ..
-        } => {
-            redactor.add(consumer_secret.expose());
-            redactor.add(token_secret.expose());
-        }
-        Auth::Bearer(token) => redactor.add(token.expose()),
     }
 }

@@ -1,4 +1,4 @@
-//! A response body as the byte stream `segura-api`'s decoder reads, with the idle and
+//! A response body as the byte stream the decoder reads, with the idle and
 //! total timeouts enforced between chunks.
 //!
 //! How body failures surface:
@@ -8,7 +8,7 @@
 //! * past the request's total deadline: [`Error::Timeout`] with [`TimeoutKind::Total`];
 //! * the connection reset or aborted, a `Content-Length` longer than what came, a broken
 //!   chunked encoding or gzip stream (its CRC included): [`Error::InvalidResponse`] with
-//!   `truncated: true` and the transport's message. [`segura_api::SessionStream`] lets
+//!   `truncated: true` and the transport's message. [`crate::SessionStream`] lets
 //!   the decoder report the cut first when the JSON was cut too (with the byte offset and
 //!   the number of complete sessions, which only the decoder knows), and reports this
 //!   error when the JSON had closed: such a body is not complete either.
@@ -20,13 +20,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use segura_api::{Error, TimeoutKind};
 use tokio::time::{Instant, Sleep};
 
-use crate::transport::error_chain;
-
-/// A response body as reqwest delivers it.
-pub(crate) type RawBody = Pin<Box<dyn Stream<Item = Result<Bytes, reqwest::Error>> + Send>>;
+use crate::error::{Error, TimeoutKind};
+use crate::text::duration_text as human;
+use crate::transport::{TransportError, TransportErrorKind};
 
 /// A far-away instant, for durations too long to add.
 pub(crate) fn after(d: Duration) -> Instant {
@@ -71,7 +69,7 @@ impl<S> BodyStream<S> {
 
 impl<S> Stream for BodyStream<S>
 where
-    S: Stream<Item = Result<Bytes, reqwest::Error>> + Unpin,
+    S: Stream<Item = Result<Bytes, TransportError>> + Unpin,
 {
     type Item = Result<Bytes, Error>;
 
@@ -89,10 +87,10 @@ where
             }
             Poll::Ready(Some(Err(e))) => {
                 this.done = true;
-                if e.is_timeout() {
+                if e.kind() == TransportErrorKind::Idle {
                     return Poll::Ready(Some(Err(this.idle_error())));
                 }
-                let cause = error_chain(&e.without_url());
+                let cause = e.message();
                 tracing::debug!(
                     path = %this.path,
                     bytes = this.bytes,
@@ -160,27 +158,9 @@ impl<S> BodyStream<S> {
     }
 }
 
-/// `1.5s`, `120s`, `250ms`.
-pub(crate) fn human(d: Duration) -> String {
-    if d < Duration::from_secs(1) {
-        format!("{}ms", d.as_millis())
-    } else if d.subsec_millis() == 0 {
-        format!("{}s", d.as_secs())
-    } else {
-        format!("{:.1}s", d.as_secs_f64())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_for_messages() {
-        assert_eq!(human(Duration::from_millis(250)), "250ms");
-        assert_eq!(human(Duration::from_secs(120)), "120s");
-        assert_eq!(human(Duration::from_millis(1500)), "1.5s");
-    }
 
     #[test]
     fn far_future_does_not_overflow() {

@@ -1,11 +1,12 @@
 //! OAuth 1.0a request signing with HMAC-SHA1 (RFC 5849, sections 3.4 and 3.5.1).
-
-use std::time::{SystemTime, UNIX_EPOCH};
+//!
+//! Pure functions: the nonce and the timestamp are inputs ([`Signer::header_with`]), so
+//! a signature is a function of the request alone and tests are deterministic. The
+//! generic client draws them (random nonce, current time) for each attempt.
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use segura_api::Error;
 use sha1::Sha1;
 use url::Url;
 
@@ -17,13 +18,13 @@ const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 /// Percent-encodes as RFC 5849 section 3.6 requires (UTF-8, upper-case hex).
-pub(crate) fn encode(s: &str) -> String {
+pub fn encode(s: &str) -> String {
     utf8_percent_encode(s, UNRESERVED).to_string()
 }
 
 /// The base string URI (section 3.4.1.2): lower-case scheme and host, the port only when
 /// it is not the scheme's default, the path; no query, no fragment.
-pub(crate) fn base_string_uri(url: &Url) -> String {
+pub fn base_string_uri(url: &Url) -> String {
     let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
     let mut out = format!("{}://{host}", url.scheme());
     // `Url::port` is `None` for the scheme's default port.
@@ -38,7 +39,7 @@ pub(crate) fn base_string_uri(url: &Url) -> String {
 /// The signature base string (section 3.4.1): the method, the base string URI, and the
 /// normalised parameters: the URL's query, `extra` (a form body's parameters) and the
 /// protocol parameters `oauth` (without `oauth_signature` and `realm`).
-pub(crate) fn signature_base_string(
+pub fn signature_base_string(
     method: &str,
     url: &Url,
     oauth: &[(&str, &str)],
@@ -69,7 +70,7 @@ pub(crate) fn signature_base_string(
 }
 
 /// The HMAC-SHA1 signature of a base string, base64 (section 3.4.2).
-pub(crate) fn hmac_sha1(base_string: &str, consumer_secret: &str, token_secret: &str) -> String {
+pub fn hmac_sha1(base_string: &str, consumer_secret: &str, token_secret: &str) -> String {
     let key = format!("{}&{}", encode(consumer_secret), encode(token_secret));
     // HMAC takes keys of any length: `new_from_slice` cannot fail here.
     let mut mac = match Hmac::<Sha1>::new_from_slice(key.as_bytes()) {
@@ -82,23 +83,30 @@ pub(crate) fn hmac_sha1(base_string: &str, consumer_secret: &str, token_secret: 
 
 /// The credentials of one OAuth 1.0a client, borrowed for signing.
 #[derive(Clone, Copy)]
-pub(crate) struct Signer<'a> {
-    pub(crate) consumer_key: &'a str,
-    pub(crate) consumer_secret: &'a str,
-    pub(crate) token: &'a str,
-    pub(crate) token_secret: &'a str,
+pub struct Signer<'a> {
+    /// `oauth_consumer_key`.
+    pub consumer_key: &'a str,
+    /// The consumer secret (half of the HMAC key).
+    pub consumer_secret: &'a str,
+    /// `oauth_token`; empty for none.
+    pub token: &'a str,
+    /// The token secret (the other half of the HMAC key).
+    pub token_secret: &'a str,
+}
+
+impl std::fmt::Debug for Signer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signer")
+            .field("consumer_key", &self.consumer_key)
+            .field("token", &self.token)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Signer<'_> {
     /// The `Authorization` header value for one request, with the given nonce and
     /// timestamp (section 3.5.1).
-    pub(crate) fn header_with(
-        &self,
-        method: &str,
-        url: &Url,
-        nonce: &str,
-        timestamp: u64,
-    ) -> String {
+    pub fn header_with(&self, method: &str, url: &Url, nonce: &str, timestamp: u64) -> String {
         let timestamp = timestamp.to_string();
         let mut oauth: Vec<(&str, &str)> = vec![
             ("oauth_consumer_key", self.consumer_key),
@@ -120,21 +128,6 @@ impl Signer<'_> {
             .collect::<Vec<_>>()
             .join(", ");
         format!("OAuth {fields}")
-    }
-
-    /// The `Authorization` header value for one request, with a fresh random nonce and the
-    /// current time.
-    pub(crate) fn header(&self, method: &str, url: &Url) -> Result<String, Error> {
-        let mut raw = [0u8; 16];
-        getrandom::getrandom(&mut raw).map_err(|e| Error::Config {
-            message: format!("no randomness for the OAuth 1.0a nonce: {e}"),
-        })?;
-        let nonce: String = raw.iter().map(|b| format!("{b:02x}")).collect();
-        let timestamp = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or_default();
-        Ok(self.header_with(method, url, &nonce, timestamp))
     }
 }
 
@@ -266,9 +259,7 @@ mod tests {
                  oauth_timestamp=\"1700000000\", oauth_token=\"tok\", oauth_version=\"1.0\""
             )
         );
-        // Fresh nonces.
-        let a = signer.header("GET", &u).unwrap_or_default();
-        let b = signer.header("GET", &u).unwrap_or_default();
-        assert_ne!(a, b);
+        // The nonce and the time are inputs: a new nonce, a new signature.
+        assert_ne!(h, signer.header_with("GET", &u, "abd", 1_700_000_000));
     }
 }

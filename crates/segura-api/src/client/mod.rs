@@ -1,0 +1,523 @@
+//! The generic client: [`SessionApi`] over any [`Transport`].
+//!
+//! [`Client`] owns everything that makes a call correct, whatever sends the bytes: the
+//! OAuth 2.0 token cache with single-flight renewal, OAuth 1.0a nonces and timestamps,
+//! retries and their bounds (a drop is sent again only when provably unsent, or once
+//! after a 401 with a renewed token), deadlines and the idle timeout between chunks,
+//! decoding, and the classification of every answer and failure into [`Error`]. The
+//! requests and the meaning of answers come from [`crate::protocol`], which does no I/O;
+//! this module adds the waiting (tokio's `time` and `sync` only: no sockets, no files).
+//!
+//! ```no_run
+//! # async fn demo<T: segura_api::transport::Transport>(transport: T) -> Result<(), segura_api::Error> {
+//! use segura_api::client::{Client, ClientOptions};
+//! use segura_api::protocol::{Auth, ClientAuthMethod, Secret};
+//! use segura_api::SessionApi;
+//!
+//! let auth = Auth::OAuth2 {
+//!     client_id: "my-client".into(),
+//!     client_secret: Secret::new("my-secret"),
+//!     method: ClientAuthMethod::Body,
+//! };
+//! let client = Client::new(transport, ClientOptions::new("https://pam.example.com", auth))?;
+//! let mut sessions = client.list_sessions().await?;
+//! while let Some(session) = sessions.next_ref().await {
+//!     println!("{}", session?.id);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+mod body;
+mod options;
+mod token_cache;
+
+pub use options::{ClientOptions, RetryPolicy};
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use http::header::HeaderValue;
+use http::{HeaderMap, Method, Request, StatusCode, Uri};
+use segura_model::{DropResponse, RemoteSession, SessionHash, SessionId};
+use tokio::time::Instant;
+
+use self::body::{after, BodyStream};
+use self::token_cache::{Fetched, Token, TokenCache};
+use crate::api::SessionApi;
+use crate::error::{config_error, Error, TimeoutKind};
+use crate::protocol::{self, Credentials, Endpoints, Target, ERROR_BODY_CAP};
+use crate::stream::SessionStream;
+use crate::text::{duration_text, Redactor};
+use crate::transport::{BodyChunks, Transport, TransportResponse};
+use crate::ListDecoder;
+
+/// A client of the sessions API over the transport `T`; cheap to clone (clones share the
+/// transport and the token).
+pub struct Client<T> {
+    inner: Arc<Inner<T>>,
+}
+
+impl<T> Clone for Client<T> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<T> fmt::Debug for Client<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.endpoints.base().as_str())
+            .field("credentials", &self.inner.credentials)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Inner<T> {
+    transport: T,
+    options: ClientOptions,
+    endpoints: Endpoints,
+    credentials: Credentials,
+    cache: TokenCache,
+    /// The client's secrets, scrubbed out of every error built from the server's text.
+    redactor: Redactor,
+}
+
+/// One call, across its attempts.
+struct Call {
+    target: Target,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+    path: String,
+    started: Instant,
+    /// The total deadline: its length and when it runs out.
+    deadline: Option<(Duration, Instant)>,
+}
+
+impl Call {
+    fn new(target: Target, request: Request<Bytes>, deadline: Option<(Duration, Instant)>) -> Self {
+        let (parts, body) = request.into_parts();
+        Self {
+            target,
+            path: parts.uri.path().to_owned(),
+            method: parts.method,
+            uri: parts.uri,
+            headers: parts.headers,
+            body,
+            started: Instant::now(),
+            deadline,
+        }
+    }
+
+    /// The request of one attempt, without credentials yet.
+    fn request(&self) -> Request<Bytes> {
+        let mut request = Request::new(self.body.clone());
+        *request.method_mut() = self.method.clone();
+        *request.uri_mut() = self.uri.clone();
+        *request.headers_mut() = self.headers.clone();
+        request
+    }
+}
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+impl<T: Transport> Client<T> {
+    /// Builds a client; fails with [`Error::Config`] on a bad URL, empty credentials or a
+    /// zero timeout. Nothing is sent yet.
+    pub fn new(transport: T, options: ClientOptions) -> Result<Self, Error> {
+        Self::with_redactor(transport, options, Redactor::new())
+    }
+
+    /// Like [`Client::new`], registering the secrets with (and scrubbing errors through)
+    /// `redactor`, which the caller may share.
+    pub fn with_redactor(
+        transport: T,
+        options: ClientOptions,
+        redactor: Redactor,
+    ) -> Result<Self, Error> {
+        let (endpoints, credentials) = options.checked()?;
+        options.auth.register_secrets(&redactor);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                transport,
+                cache: TokenCache::new(options.token_refresh_margin),
+                options,
+                endpoints,
+                credentials,
+                redactor,
+            }),
+        })
+    }
+
+    /// The options this client was built with.
+    pub fn options(&self) -> &ClientOptions {
+        &self.inner.options
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> &T {
+        &self.inner.transport
+    }
+
+    /// The client's secrets (credentials, and every access token once issued), as
+    /// scrubbed out of the errors it returns.
+    pub fn redactor(&self) -> &Redactor {
+        &self.inner.redactor
+    }
+
+    /// The endpoints under the base URL.
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.inner.endpoints
+    }
+}
+
+impl<T: Transport> Inner<T> {
+    /// A call with its deadline, if any.
+    fn call(&self, target: Target, request: Request<Bytes>) -> Call {
+        Call::new(target, request, self.deadline(target))
+    }
+
+    /// The deadline of a new call to `target`, starting now: the total timeout when set,
+    /// else the call timeout for everything but a list.
+    fn deadline(&self, target: Target) -> Option<(Duration, Instant)> {
+        let length = match (self.options.total_timeout, target) {
+            (Some(d), _) => Some(d),
+            (None, Target::List) => None,
+            (None, _) => Some(self.options.call_timeout),
+        };
+        length.map(|d| (d, after(d)))
+    }
+
+    /// Sends `call` until it succeeds (2xx) or fails for good; retries what may be retried;
+    /// renews a refused OAuth 2.0 token once.
+    async fn send(&self, call: &Call) -> Result<TransportResponse, Error> {
+        let mut retries = 0u32;
+        let mut renewed = false;
+        let mut renew_from: Option<u64> = None;
+        loop {
+            let token = within(call, self.token(call, renew_from.take())).await??;
+            let request = self.request(call, token.as_ref().map(|t| &t.header))?;
+            tracing::debug!(
+                method = %call.method,
+                path = %call.path,
+                attempt = retries + 1,
+                "sending"
+            );
+            let error = match within(call, self.transport.send(request)).await? {
+                Ok(response) => {
+                    let status = response.status;
+                    tracing::debug!(
+                        method = %call.method,
+                        path = %call.path,
+                        status = status.as_u16(),
+                        elapsed_ms = call.started.elapsed().as_millis() as u64,
+                        "response"
+                    );
+                    if status.is_success() {
+                        if let Some(error) = protocol::unexpected_encoding(
+                            &call.method,
+                            &call.path,
+                            &response.headers,
+                        ) {
+                            return Err(error);
+                        }
+                        return Ok(response);
+                    }
+                    if status == StatusCode::UNAUTHORIZED && !renewed {
+                        if let Some(t) = &token {
+                            tracing::debug!(
+                                generation = t.generation,
+                                "access token refused; renewing it once"
+                            );
+                            renewed = true;
+                            renew_from = Some(t.generation);
+                            continue;
+                        }
+                    }
+                    self.response_error(call, response).await
+                }
+                Err(e) => e.into_error(),
+            };
+            match self.retry_delay(call, &error, retries) {
+                Some(delay) => {
+                    retries += 1;
+                    tracing::debug!(
+                        method = %call.method,
+                        path = %call.path,
+                        retry = retries,
+                        delay_ms = delay.as_millis() as u64,
+                        error = %error,
+                        "retrying"
+                    );
+                    tokio::time::sleep(delay).await;
+                }
+                None => {
+                    tracing::debug!(
+                        method = %call.method,
+                        path = %call.path,
+                        retries,
+                        error = %error,
+                        "giving up"
+                    );
+                    return Err(error);
+                }
+            }
+        }
+    }
+
+    /// The request of one attempt, authenticated.
+    fn request(&self, call: &Call, token: Option<&HeaderValue>) -> Result<Request<Bytes>, Error> {
+        let mut request = call.request();
+        if call.target == Target::Token {
+            return Ok(request);
+        }
+        let (nonce, timestamp) = if self.credentials.is_oauth1() {
+            (nonce()?, unix_time())
+        } else {
+            (String::new(), 0)
+        };
+        self.credentials
+            .authorize(&mut request, token, &nonce, timestamp)?;
+        Ok(request)
+    }
+
+    /// The OAuth 2.0 token for one attempt of `call`, when calls need one; `renew` is the
+    /// generation of a token the server just refused.
+    async fn token(&self, call: &Call, renew: Option<u64>) -> Result<Option<Token>, Error> {
+        if call.target == Target::Token || !self.credentials.uses_token_endpoint() {
+            return Ok(None);
+        }
+        let fetch = || self.fetch_token(call.deadline);
+        let token = match renew {
+            Some(refused) => self.cache.renew(refused, fetch).await?,
+            None => self.cache.get(fetch).await?,
+        };
+        Ok(Some(token))
+    }
+
+    /// Requests a new access token (boxed: it goes through [`Inner::send`] itself).
+    fn fetch_token(
+        &self,
+        deadline: Option<(Duration, Instant)>,
+    ) -> BoxFuture<'_, Result<Fetched, Error>> {
+        Box::pin(async move {
+            let request = self.credentials.token_request(&self.endpoints)?;
+            tracing::debug!(path = request.uri().path(), "requesting an access token");
+            // The token request has its own deadline, and never outlives the call's.
+            let own = self.deadline(Target::Token);
+            let deadline = match (deadline, own) {
+                (Some(a), Some(b)) => Some(if a.1 <= b.1 { a } else { b }),
+                (a, b) => a.or(b),
+            };
+            let call = Call::new(Target::Token, request, deadline);
+            let response = self.send(&call).await?;
+            let status = response.status.as_u16();
+            // The body holds the token: it is parsed here and never logged or quoted.
+            let body = within(&call, self.read_capped(&call, response.body))
+                .await?
+                .map_err(|e| match e {
+                    Error::InvalidResponse { message, .. } => protocol::token_body_error(&message),
+                    other => other,
+                })?;
+            let fetched = crate::parse_token_answer(status, &body)
+                .map(Fetched::from)
+                .map_err(|e| self.redactor.scrub(e))?;
+            self.redactor.add(fetched.access_token.expose());
+            Ok(fetched)
+        })
+    }
+
+    /// A body with the idle timeout and the call's deadline enforced between chunks.
+    fn body(&self, call: &Call, body: BodyChunks) -> BodyStream<BodyChunks> {
+        BodyStream::new(
+            body,
+            self.options.idle_timeout,
+            call.deadline,
+            call.path.clone(),
+        )
+    }
+
+    /// Reads at most [`ERROR_BODY_CAP`] bytes of a body.
+    async fn read_capped(&self, call: &Call, body: BodyChunks) -> Result<Vec<u8>, Error> {
+        let mut stream = self.body(call, body);
+        let mut out = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            let room = ERROR_BODY_CAP.saturating_sub(out.len());
+            out.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            if out.len() >= ERROR_BODY_CAP {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The error a non-success response stands for, whatever its body.
+    async fn response_error(&self, call: &Call, response: TransportResponse) -> Error {
+        let TransportResponse {
+            status,
+            headers,
+            body,
+        } = response;
+        if status.is_redirection() {
+            return self
+                .redactor
+                .scrub(protocol::redirect_error(&call.path, status, &headers));
+        }
+        let body = match within(call, self.read_capped(call, body)).await {
+            Ok(Ok(body)) => body,
+            Ok(Err(e)) => {
+                tracing::debug!(status = status.as_u16(), error = %e, "error body cut");
+                Vec::new()
+            }
+            Err(e) => return e,
+        };
+        let error = protocol::response_error(
+            call.target,
+            self.credentials.is_oauth1(),
+            status,
+            &headers,
+            &body,
+        );
+        self.redactor.scrub(error)
+    }
+
+    /// How long to wait before retrying `call` after `error`, or `None` to give up.
+    fn retry_delay(&self, call: &Call, error: &Error, retries: u32) -> Option<Duration> {
+        let policy = &self.options.retry;
+        if retries >= policy.max_retries || !protocol::may_retry(call.target, error) {
+            return None;
+        }
+        let delay = match error {
+            Error::Server {
+                retry_after: Some(s),
+                ..
+            } if *s > 0 => Duration::from_secs(*s),
+            _ => protocol::backoff(
+                policy.initial_backoff,
+                policy.max_backoff,
+                retries,
+                random_fraction(),
+            ),
+        };
+        // `Retry-After` comes from the network: no sum with it may overflow.
+        if call.started.elapsed().saturating_add(delay) > policy.max_elapsed {
+            return None;
+        }
+        if let Some((_, at)) = call.deadline {
+            if Instant::now()
+                .checked_add(delay)
+                .is_none_or(|then| then >= at)
+            {
+                return None;
+            }
+        }
+        Some(delay)
+    }
+}
+
+/// A random number in `0..=1` for the backoff's jitter (0.5 without randomness).
+fn random_fraction() -> f64 {
+    let mut raw = [0u8; 4];
+    match getrandom::getrandom(&mut raw) {
+        Ok(()) => f64::from(u32::from_le_bytes(raw)) / f64::from(u32::MAX),
+        Err(_) => 0.5,
+    }
+}
+
+/// A fresh OAuth 1.0a nonce: 16 random bytes in hex.
+fn nonce() -> Result<String, Error> {
+    let mut raw = [0u8; 16];
+    getrandom::getrandom(&mut raw)
+        .map_err(|e| config_error(format!("no randomness for the OAuth 1.0a nonce: {e}")))?;
+    Ok(raw.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Seconds since the Unix epoch, for OAuth 1.0a.
+fn unix_time() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+/// Runs `fut` within the call's total deadline.
+async fn within<F: Future>(call: &Call, fut: F) -> Result<F::Output, Error> {
+    match call.deadline {
+        None => Ok(fut.await),
+        Some((total, at)) => tokio::time::timeout_at(at, fut)
+            .await
+            .map_err(|_| Error::Timeout {
+                kind: TimeoutKind::Total,
+                message: format!(
+                    "{} {} took longer than its deadline of {}",
+                    call.method,
+                    call.path,
+                    duration_text(total)
+                ),
+            }),
+    }
+}
+
+#[async_trait]
+impl<T: Transport> SessionApi for Client<T> {
+    /// Sends `GET /api/session/remotesessions` (retrying what may be retried) and returns
+    /// the body as a stream once the headers say 200. From then on nothing is retried:
+    /// sessions may already have reached the caller. A body cut midway ends the stream
+    /// with [`Error::InvalidResponse`] `{ truncated: true, .. }` after the sessions that
+    /// arrived; silence longer than the idle timeout ends it with [`Error::Timeout`]
+    /// (`Idle`), and the total deadline, if set, with [`Error::Timeout`] (`Total`).
+    async fn list_sessions(&self) -> Result<SessionStream, Error> {
+        let inner = &self.inner;
+        let call = inner.call(Target::List, protocol::list_request(&inner.endpoints)?);
+        let response = inner.send(&call).await?;
+        let body = inner.body(&call, response.body);
+        Ok(SessionStream::new(Box::pin(body)).redacting(inner.redactor.clone()))
+    }
+
+    async fn get_session(&self, id: SessionId) -> Result<RemoteSession, Error> {
+        let inner = &self.inner;
+        let call = inner.call(Target::Get, protocol::get_request(&inner.endpoints, id)?);
+        let response = inner.send(&call).await?;
+        let body = inner.body(&call, response.body);
+        // Read to the end (an error envelope or a cut may come after the session), and
+        // accept only the session asked for.
+        SessionStream::with_decoder(Box::pin(body), ListDecoder::for_get())
+            .redacting(inner.redactor.clone())
+            .single(id)
+            .await
+    }
+
+    /// Sends `DELETE /api/pam/session/drop/{session_id}`, again only if the first attempt
+    /// provably never reached the server, or was refused with HTTP 401 (then once, with
+    /// a renewed OAuth 2.0 token: a 401 is a refusal before anything happened). Only a
+    /// recognised success is `Ok` (see [`crate::parse_drop_answer`]); any other answer
+    /// is [`Error::InvalidResponse`]: the session may or may not have been dropped.
+    async fn drop_session(&self, session: &SessionHash) -> Result<DropResponse, Error> {
+        let inner = &self.inner;
+        let call = inner.call(
+            Target::Drop,
+            protocol::drop_request(&inner.endpoints, session)?,
+        );
+        let response = inner.send(&call).await?;
+        let status = response.status.as_u16();
+        let body = match within(&call, inner.read_capped(&call, response.body)).await? {
+            Ok(body) => body,
+            Err(Error::InvalidResponse { message, .. }) => {
+                return Err(inner.redactor.scrub(protocol::drop_cut(&message)))
+            }
+            Err(other) => return Err(other),
+        };
+        crate::parse_drop_answer(status, &body).map_err(|e| inner.redactor.scrub(e))
+    }
+}

@@ -1,0 +1,61 @@
+//! The requests of the four calls, as plain `http::Request` values.
+
+use bytes::Bytes;
+use http::header::{HeaderValue, ACCEPT};
+use http::{Method, Request};
+use segura_model::{SessionHash, SessionId};
+use url::Url;
+
+use super::Endpoints;
+use crate::error::{config_error, Error};
+
+/// Which endpoint a request goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Target {
+    /// `POST /iso/oauth2/token`.
+    Token,
+    /// `GET /api/session/remotesessions`.
+    List,
+    /// `GET /api/session/remotesessions/{id}`.
+    Get,
+    /// `DELETE /api/pam/session/drop/{session_id}`.
+    Drop,
+}
+
+impl Target {
+    /// Whether repeating the request is harmless (everything but a drop: asking twice for
+    /// a token only yields two tokens).
+    pub fn idempotent(self) -> bool {
+        self != Target::Drop
+    }
+}
+
+/// A request with `Accept: application/json`, no credentials yet.
+pub(crate) fn build(method: Method, url: &Url, body: Bytes) -> Result<Request<Bytes>, Error> {
+    Request::builder()
+        .method(method)
+        .uri(url.as_str())
+        .header(ACCEPT, HeaderValue::from_static("application/json"))
+        .body(body)
+        .map_err(|e| config_error(format!("cannot build a request to {}: {e}", url.path())))
+}
+
+/// `GET {base}/api/session/remotesessions`, no credentials yet.
+pub fn list_request(endpoints: &Endpoints) -> Result<Request<Bytes>, Error> {
+    build(Method::GET, &endpoints.list()?, Bytes::new())
+}
+
+/// `GET {base}/api/session/remotesessions/{id}`, no credentials yet.
+pub fn get_request(endpoints: &Endpoints, id: SessionId) -> Result<Request<Bytes>, Error> {
+    build(Method::GET, &endpoints.get(&id.to_string())?, Bytes::new())
+}
+
+/// `DELETE {base}/api/pam/session/drop/{session_id}`, no credentials yet.
+pub fn drop_request(endpoints: &Endpoints, session: &SessionHash) -> Result<Request<Bytes>, Error> {
+    build(
+        Method::DELETE,
+        &endpoints.drop_session(session.as_str())?,
+        Bytes::new(),
+    )
+}
