@@ -296,7 +296,7 @@ pub struct FilterArgs {
     #[arg(long, value_name = "TEXT", help_heading = "Filters")]
     pub not_search: Option<String>,
     /// Only sessions that started at or after TIME: now, today, yesterday, an age (90m,
-    /// 24h, 2w, "5m ago"), YYYY-MM-DD, "YYYY-MM-DD HH:MM[:SS]", RFC 3339 with an offset,
+    /// 24h, 2w, "5m ago"), YYYY-MM-DD, `YYYY-MM-DD HH:MM[:SS]`, RFC 3339 with an offset,
     /// or @UNIX_SECONDS; clock times are the appliance's (see --tz)
     #[arg(long, value_name = "TIME", value_parser = parse_time_spec, help_heading = "Filters")]
     pub since: Option<TimeSpec>,
