@@ -12,6 +12,7 @@ mod hostile_local;
 mod hostile_net;
 mod hostile_ops;
 mod hostile_text;
+mod hostile_time;
 mod input;
 mod list;
 mod misc;

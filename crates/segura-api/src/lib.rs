@@ -9,7 +9,10 @@
 //! * [`ListDecoder`]: the streaming decoder that turns the list endpoint's huge body into
 //!   sessions one at a time, in memory bounded by the largest session; [`SessionStream`]
 //!   and [`ReaderSource`] run it over a transport's byte stream or a file.
-//! * [`SessionFilter`]: client-side filters, applied while streaming.
+//! * [`SessionFilter`]: client-side filters, applied while streaming: glob patterns,
+//!   CIDR blocks, negations, time windows and a compiled CEL [`Expression`].
+//! * [`time`]: the appliance's time zone ([`ApplianceZone`]): "now" on its clock and the
+//!   instant of a time the API wrote.
 //! * [`text`]: [`sanitize`] for outside text bound for a terminal or a log, and
 //!   [`Redactor`] to scrub the client's own secrets out of any text.
 //! * [`sort`] and [`stats`]: the building blocks of sorted views (a bounded top-N or a
@@ -41,6 +44,7 @@ pub mod client;
 pub mod decoder;
 pub mod drop_answer;
 mod error;
+pub mod expr;
 pub mod filter;
 mod memory;
 pub mod protocol;
@@ -50,6 +54,7 @@ mod stream;
 #[cfg(any(test, feature = "test-util"))]
 pub mod test_util;
 pub mod text;
+pub mod time;
 pub mod token;
 pub mod transport;
 
@@ -62,10 +67,12 @@ pub use drop_answer::{is_recognised_drop, parse_drop_answer};
 pub use error::{
     classify_response, config_error, AuthFailure, ConnectFailure, Error, Hint, Stage, TimeoutKind,
 };
-pub use filter::SessionFilter;
+pub use expr::{ExprError, Expression};
+pub use filter::{Pattern, SessionFilter, TimeWindow};
 pub use memory::InMemoryApi;
 pub use stream::{ByteObserver, ByteStream, Next, ReaderSource, SessionStream};
 pub use text::{duration_text, sanitize, Redactor};
+pub use time::ApplianceZone;
 pub use token::{parse_token_answer, TokenAnswer, MAX_TOKEN_LIFETIME};
 pub use transport::{BodyChunks, Transport, TransportError, TransportErrorKind, TransportResponse};
 

@@ -10,10 +10,13 @@ use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
 use segura_api::sort::SortKey;
-use segura_api::{stats, SessionFilter};
+use segura_api::{stats, ApplianceZone, Expression, Pattern, SessionFilter, TimeWindow};
 use segura_model::{Field, SessionDuration, SessionHash, SessionId};
 
-use crate::timespec::{parse_human_duration, parse_time_bound, BoundKind};
+use crate::exit::CliError;
+use crate::timespec::{
+    parse_human_duration, parse_time_spec, parse_window, BoundKind, TimeSpec, WindowSpec,
+};
 
 /// The exit codes, shown at the end of `segura --help`.
 pub const EXIT_CODES_HELP: &str = "\
@@ -164,6 +167,26 @@ pub struct GlobalArgs {
     /// Only errors on stderr: no progress, no notes
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+
+    /// The appliance's time zone: an IANA name (America/Sao_Paulo), UTC, an offset
+    /// (-03:00) or local [env: SEGURA_TZ] [default: local]
+    #[arg(long, global = true, value_name = "ZONE", value_parser = parse_zone, allow_hyphen_values = true)]
+    pub tz: Option<ApplianceZone>,
+
+    /// How start and end are written: as the API sends them, or RFC 3339 with the
+    /// appliance zone's offset (2024-05-06T16:05:07-03:00)
+    #[arg(long, global = true, value_enum, default_value_t = TimeFormat::Api)]
+    pub time_format: TimeFormat,
+}
+
+/// How `start` and `end` are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum TimeFormat {
+    /// `2024-05-06 16:05:07`, the appliance's clock as the API writes it.
+    #[default]
+    Api,
+    /// RFC 3339 with the zone's offset: `2024-05-06T16:05:07-03:00`.
+    Rfc3339,
 }
 
 /// The commands.
@@ -218,19 +241,23 @@ Examples:
 }
 
 /// Criteria shared by list, stats and watch. All are combined; a repeated option
-/// matches any of its values.
+/// matches any of its values, and a repeated `--not-*` option leaves out any of its.
 #[derive(Debug, Args, Clone, Default)]
 pub struct FilterArgs {
-    /// Only sessions of this user (exact, case-insensitive; repeatable)
+    /// Only sessions of this user: exact or a glob (`svc_*`), case-insensitive; repeatable
     #[arg(long, value_name = "USER", help_heading = "Filters")]
     pub user: Vec<String>,
-    /// Only sessions with this credential (repeatable)
+    /// Only sessions with this credential (exact or glob; repeatable)
     #[arg(long, value_name = "CREDENTIAL", help_heading = "Filters")]
     pub credential: Vec<String>,
-    /// Only sessions on this device, e.g. 10.66.33.15:3389 (repeatable)
+    /// Only sessions on this device, e.g. 10.66.33.15:3389 or dc0?.corp.local:* (repeatable)
     #[arg(long, value_name = "DEVICE", help_heading = "Filters")]
     pub device: Vec<String>,
-    /// Only sessions from this address (repeatable)
+    /// Only sessions on this host whatever the port: a name, a glob, an address or a
+    /// CIDR block (`dc01` matches dc01:3389; repeatable)
+    #[arg(long, value_name = "HOST", help_heading = "Filters")]
+    pub host: Vec<String>,
+    /// Only sessions from this address: exact, glob or CIDR block 10.66.0.0/16 (repeatable)
     #[arg(long, value_name = "IP", help_heading = "Filters")]
     pub origin_ip: Vec<String>,
     /// Only sessions with this protocol, e.g. rdp, ssh (repeatable; any value is
@@ -244,16 +271,57 @@ pub struct FilterArgs {
     /// Only sessions where any text field contains TEXT (case-insensitive)
     #[arg(long, value_name = "TEXT", help_heading = "Filters")]
     pub search: Option<String>,
-    /// Only sessions that started at or after TIME: YYYY-MM-DD, "YYYY-MM-DD HH:MM:SS",
-    /// RFC 3339, or an age like 90m, 24h, 7d
-    #[arg(long, value_name = "TIME", value_parser = parse_since, help_heading = "Filters")]
-    pub since: Option<chrono::NaiveDateTime>,
+    /// Leave out sessions of this user (exact or glob; repeatable)
+    #[arg(long, value_name = "USER", help_heading = "Filters")]
+    pub not_user: Vec<String>,
+    /// Leave out sessions with this credential (repeatable)
+    #[arg(long, value_name = "CREDENTIAL", help_heading = "Filters")]
+    pub not_credential: Vec<String>,
+    /// Leave out sessions on this device (repeatable)
+    #[arg(long, value_name = "DEVICE", help_heading = "Filters")]
+    pub not_device: Vec<String>,
+    /// Leave out sessions on this host or CIDR block (repeatable)
+    #[arg(long, value_name = "HOST", help_heading = "Filters")]
+    pub not_host: Vec<String>,
+    /// Leave out sessions from this address or CIDR block (repeatable)
+    #[arg(long, value_name = "IP", help_heading = "Filters")]
+    pub not_origin_ip: Vec<String>,
+    /// Leave out sessions with this protocol (repeatable)
+    #[arg(long, value_name = "PROTOCOL", help_heading = "Filters")]
+    pub not_protocol: Vec<String>,
+    /// Leave out sessions through this proxy (repeatable)
+    #[arg(long, value_name = "PROXY", help_heading = "Filters")]
+    pub not_proxy: Vec<String>,
+    /// Leave out sessions where any text field contains TEXT
+    #[arg(long, value_name = "TEXT", help_heading = "Filters")]
+    pub not_search: Option<String>,
+    /// Only sessions that started at or after TIME: now, today, yesterday, an age (90m,
+    /// 24h, 2w, "5m ago"), YYYY-MM-DD, `YYYY-MM-DD HH:MM[:SS]`, RFC 3339 with an offset,
+    /// or @UNIX_SECONDS; clock times are the appliance's (see --tz)
+    #[arg(long, value_name = "TIME", value_parser = parse_time_spec, help_heading = "Filters")]
+    pub since: Option<TimeSpec>,
     /// Only sessions that started at or before TIME (same forms as --since)
-    #[arg(long, value_name = "TIME", value_parser = parse_until, help_heading = "Filters")]
-    pub until: Option<chrono::NaiveDateTime>,
+    #[arg(long, value_name = "TIME", value_parser = parse_time_spec, help_heading = "Filters")]
+    pub until: Option<TimeSpec>,
+    /// Only sessions that ended at or after TIME (open sessions are left out)
+    #[arg(long, value_name = "TIME", value_parser = parse_time_spec, help_heading = "Filters")]
+    pub ended_since: Option<TimeSpec>,
+    /// Only sessions that ended at or before TIME (open sessions are left out)
+    #[arg(long, value_name = "TIME", value_parser = parse_time_spec, help_heading = "Filters")]
+    pub ended_until: Option<TimeSpec>,
+    /// Only sessions open at TIME: started at or before it, and not ended before it
+    #[arg(long, value_name = "TIME", value_parser = parse_time_spec, help_heading = "Filters")]
+    pub active_at: Option<TimeSpec>,
+    /// Only sessions open at any moment of FROM..TO (overlapping it); a side may be
+    /// left empty, e.g. "2024-05-06 02:00..2024-05-06 03:00"
+    #[arg(long, value_name = "FROM..TO", value_parser = parse_window, help_heading = "Filters")]
+    pub during: Option<WindowSpec>,
     /// Only open sessions (no end yet)
-    #[arg(long, help_heading = "Filters")]
+    #[arg(long, help_heading = "Filters", conflicts_with = "not_active")]
     pub active: bool,
+    /// Only ended sessions
+    #[arg(long, help_heading = "Filters")]
+    pub not_active: bool,
     /// Only sessions whose recorded duration is at least this, e.g. 1h (open sessions
     /// have none and are left out)
     #[arg(long, value_name = "DURATION", value_parser = parse_session_duration, help_heading = "Filters")]
@@ -261,29 +329,80 @@ pub struct FilterArgs {
     /// Only sessions whose recorded duration is at most this
     #[arg(long, value_name = "DURATION", value_parser = parse_session_duration, help_heading = "Filters")]
     pub max_duration: Option<SessionDuration>,
+    /// Only sessions for which this CEL expression is true, e.g.
+    /// 'protocol in ["ssh", "rdp"] && time > duration("8h") && !has(itsm)'
+    /// (variables: see docs/cli.md)
+    #[arg(long, value_name = "EXPR", help_heading = "Filters")]
+    pub filter: Option<String>,
     /// Read a snapshot from PATH (`-` for standard input) instead of the server: a saved
     /// list or get answer, or what `-o json` or `-o ndjson` printed; gzip-compressed or not
     #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
     pub input: Option<PathBuf>,
+    /// The appliance's zone, set by the command from --tz / SEGURA_TZ / the profile.
+    #[arg(skip)]
+    pub zone: ApplianceZone,
+}
+
+fn patterns(values: &[String]) -> Vec<Pattern> {
+    values.iter().map(|v| Pattern::new(v.as_str())).collect()
 }
 
 impl FilterArgs {
-    /// The filter these options describe.
-    pub fn to_filter(&self) -> SessionFilter {
+    /// The filter these options describe: times resolved in [`FilterArgs::zone`] at
+    /// the current instant, the expression compiled (a bad one is a usage error).
+    pub fn to_filter(&self) -> Result<SessionFilter, CliError> {
+        self.to_filter_at(chrono::Utc::now())
+    }
+
+    /// [`FilterArgs::to_filter`] with "now" being `now`.
+    pub fn to_filter_at(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<SessionFilter, CliError> {
+        let zone = self.zone;
+        let at = |flag: &str, t: &Option<TimeSpec>, kind: BoundKind| {
+            t.map(|t| t.resolve(&zone, now, kind))
+                .transpose()
+                .map_err(|e| CliError::Usage(format!("{flag}: {e}")))
+        };
         let mut f = SessionFilter::new();
-        f.users = self.user.clone();
-        f.credentials = self.credential.clone();
-        f.devices = self.device.clone();
-        f.origin_ips = self.origin_ip.clone();
-        f.protocols = self.protocol.clone();
-        f.proxies = self.proxy.clone();
+        f.users = patterns(&self.user);
+        f.credentials = patterns(&self.credential);
+        f.devices = patterns(&self.device);
+        f.hosts = patterns(&self.host);
+        f.origin_ips = patterns(&self.origin_ip);
+        f.protocols = patterns(&self.protocol);
+        f.proxies = patterns(&self.proxy);
+        f.not_users = patterns(&self.not_user);
+        f.not_credentials = patterns(&self.not_credential);
+        f.not_devices = patterns(&self.not_device);
+        f.not_hosts = patterns(&self.not_host);
+        f.not_origin_ips = patterns(&self.not_origin_ip);
+        f.not_protocols = patterns(&self.not_protocol);
+        f.not_proxies = patterns(&self.not_proxy);
         f.search = self.search.clone();
-        f.since = self.since;
-        f.until = self.until;
+        f.not_search = self.not_search.clone();
+        f.since = at("--since", &self.since, BoundKind::Lower)?;
+        f.until = at("--until", &self.until, BoundKind::Upper)?;
+        f.ended_since = at("--ended-since", &self.ended_since, BoundKind::Lower)?;
+        f.ended_until = at("--ended-until", &self.ended_until, BoundKind::Upper)?;
+        f.active_at = at("--active-at", &self.active_at, BoundKind::Lower)?;
+        if let Some(w) = &self.during {
+            f.during = Some(TimeWindow {
+                from: at("--during", &w.from, BoundKind::Lower)?,
+                to: at("--during", &w.to, BoundKind::Upper)?,
+            });
+        }
         f.active = self.active;
+        f.not_active = self.not_active;
         f.min_duration = self.min_duration;
         f.max_duration = self.max_duration;
-        f
+        if let Some(src) = &self.filter {
+            let e = Expression::compile(src, zone)
+                .map_err(|e| CliError::Usage(format!("invalid --filter expression at {e}")))?;
+            f.expression = Some(e);
+        }
+        Ok(f)
     }
 }
 
@@ -630,21 +749,28 @@ fn parse_session_duration(s: &str) -> Result<SessionDuration, String> {
     parse_human_duration(s).map(|d| SessionDuration::from_secs(d.as_secs()))
 }
 
+/// Parses `--tz`: an IANA name, `UTC`, a fixed offset or `local`.
+pub fn parse_zone(s: &str) -> Result<ApplianceZone, String> {
+    s.parse::<ApplianceZone>().map_err(|e| e.to_string())
+}
+
 /// "Now" on the appliance's clock: every use of the current time goes through here.
 pub fn now() -> chrono::NaiveDateTime {
     crate::clock::now().naive
 }
 
+/// `--baseline-from`: the forms of `--since`, on the local clock (the zone of the
+/// appliance is not known while flags are parsed).
+fn parse_since(s: &str) -> Result<chrono::NaiveDateTime, String> {
+    parse_time_spec(s)?.resolve(
+        &ApplianceZone::default(),
+        chrono::Utc::now(),
+        BoundKind::Lower,
+    )
+}
+
 fn parse_now(s: &str) -> Result<chrono::NaiveDateTime, String> {
     segura_model::parse_datetime(s.trim()).map_err(|e| e.to_string())
-}
-
-fn parse_since(s: &str) -> Result<chrono::NaiveDateTime, String> {
-    parse_time_bound(s, now(), BoundKind::Lower)
-}
-
-fn parse_until(s: &str) -> Result<chrono::NaiveDateTime, String> {
-    parse_time_bound(s, now(), BoundKind::Upper)
 }
 
 /// The field names, as help and completion show them.
@@ -817,7 +943,10 @@ mod tests {
         assert_eq!(l.sort, Some(SortKey::descending(Field::Time)));
         assert_eq!(l.fields.unwrap(), [Field::Id, Field::OriginIp, Field::Itsm]);
         assert_eq!(l.filter.min_duration.unwrap().as_secs(), 3600);
-        assert_eq!(l.filter.since.unwrap().to_string(), "2024-05-06 00:00:00");
+        assert_eq!(
+            l.filter.to_filter().unwrap().since.unwrap().to_string(),
+            "2024-05-06 00:00:00"
+        );
         assert_eq!(l.limit, Some(3));
     }
 
@@ -832,7 +961,9 @@ mod tests {
     fn malformed_values_are_usage_errors() {
         for args in [
             &["sessions", "list", "--fields", "id,nope"][..],
-            &["sessions", "list", "--since", "yesterday"],
+            &["sessions", "list", "--since", "tomorrow"],
+            &["sessions", "list", "--during", "1h"],
+            &["sessions", "list", "--tz", "Mars/Olympus"],
             &["sessions", "list", "--min-duration", "10"],
             &["sessions", "get", "abc"],
             &["sessions", "drop", "3"],

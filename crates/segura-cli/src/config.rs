@@ -14,6 +14,8 @@ use segura_http::local_file::{read_regular_file, Links, LocalFile, SMALL_FILE_LI
 use segura_http::{Auth, ClientAuthMethod, ClientConfig, Secret};
 use serde::Deserialize;
 
+use segura_api::ApplianceZone;
+
 use crate::cli::GlobalArgs;
 use crate::exit::CliError;
 
@@ -148,6 +150,7 @@ struct ProfileFile {
     read_timeout: Option<DurationValue>,
     timeout: Option<DurationValue>,
     retries: Option<u32>,
+    timezone: Option<String>,
 }
 
 impl ProfileFile {
@@ -277,6 +280,9 @@ pub struct Resolved {
     pub timeout: Option<Sourced<Duration>>,
     /// Retries.
     pub retries: Sourced<u32>,
+    /// The appliance's time zone (`--tz`, `SEGURA_TZ`, profile key `timezone`; the
+    /// local zone by default).
+    pub timezone: Sourced<ApplianceZone>,
     /// Ask for gzip bodies (off with `--no-compression`).
     pub compression: bool,
     /// The authentication method chosen, and the layer that chose it.
@@ -602,6 +608,27 @@ pub fn resolve(global: &GlobalArgs, env: EnvLookup<'_>) -> Result<Resolved, CliE
         (None, None) => Sourced::new(defaults.retry.max_retries, Origin::Default),
     };
 
+    let zone_error = |what: &str, e: segura_api::time::UnknownZone| {
+        CliError::config(
+            format!("{what}: {e}"),
+            "write an IANA zone name such as America/Sao_Paulo, UTC, an offset such as -03:00, or local",
+        )
+    };
+    let timezone = match (global.tz, env("SEGURA_TZ"), &prof.timezone) {
+        (Some(z), _, _) => Sourced::new(z, Origin::Flag("--tz")),
+        (None, Some(text), _) => Sourced::new(
+            text.parse().map_err(|e| zone_error("SEGURA_TZ", e))?,
+            Origin::Env("SEGURA_TZ"),
+        ),
+        (None, None, Some(text)) => Sourced::new(
+            text.parse().map_err(|e| {
+                zone_error(&format!("timezone in {}", path_for_errors.display()), e)
+            })?,
+            porigin.clone(),
+        ),
+        (None, None, None) => Sourced::new(ApplianceZone::Local, Origin::Default),
+    };
+
     let env_creds = env_layer(env);
     let prof_creds = profile_layer(&prof, &porigin, &dir);
     let method = env_creds
@@ -619,6 +646,7 @@ pub fn resolve(global: &GlobalArgs, env: EnvLookup<'_>) -> Result<Resolved, CliE
         read_timeout,
         timeout,
         retries,
+        timezone,
         compression: !global.no_compression,
         method,
         creds: env_creds.or(prof_creds),
@@ -855,6 +883,16 @@ impl Resolved {
             "retries",
             self.retries.value.to_string(),
             self.retries.origin.to_string(),
+        );
+        let zone = &self.timezone;
+        push(
+            "timezone",
+            zone.value.to_string(),
+            if zone.value.is_local() && zone.origin == Origin::Default {
+                "default: the local zone of this machine".to_owned()
+            } else {
+                zone.origin.to_string()
+            },
         );
         rows
     }

@@ -1,12 +1,14 @@
 //! The text forms of durations and time bounds that flags and profiles accept: `90m`,
-//! `1h30m`, `7d`, `HH:MM:SS`; `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS`, RFC 3339, or an age.
+//! `1h30m`, `7d`, `HH:MM:SS`; times ([`TIME_FORMS`]) and windows `FROM..TO`, resolved
+//! against the appliance's zone ([`ApplianceZone`]) once it is known.
 //!
 //! This grammar is the command line's: the library takes typed values
 //! ([`segura_api::SessionFilter`] takes date-times, the client takes `Duration`s).
 
 use std::time::Duration;
 
-use chrono::{DateTime, Local, NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use segura_api::ApplianceZone;
 use segura_model::{parse_datetime, SessionDuration};
 
 /// Which end of a range a time bound is for: a bare date means its first second as a
@@ -66,42 +68,137 @@ pub fn parse_human_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(total))
 }
 
-/// Parses a time bound for `--since`/`--until`: `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS`,
-/// RFC 3339 (converted to local time), or a relative age like `90m`, `24h`, `7d`
-/// (that long before `now`).
-///
-/// Sessions carry the appliance's local time without an offset; bounds are compared
-/// with it as they are.
-pub fn parse_time_bound(
-    s: &str,
-    now: NaiveDateTime,
-    kind: BoundKind,
-) -> Result<NaiveDateTime, String> {
+/// The forms a time accepts, for error messages and help.
+pub const TIME_FORMS: &str = "now, today, yesterday, an age (90m, 24h, 2w, \"5m ago\"), \
+YYYY-MM-DD, \"YYYY-MM-DD HH:MM[:SS]\" (the appliance's clock), RFC 3339 with an offset \
+(2024-05-06T19:00:00Z), or Unix seconds (@1714000000)";
+
+/// A time as typed, before the appliance's zone and "now" are known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeSpec {
+    /// `now`.
+    Now,
+    /// `today` (its first or last second).
+    Today,
+    /// `yesterday` (its first or last second).
+    Yesterday,
+    /// That long before now: `90m`, `2h ago`.
+    Ago(Duration),
+    /// A date: its first or last second.
+    Date(NaiveDate),
+    /// A reading of the appliance's clock.
+    Clock(NaiveDateTime),
+    /// An instant: RFC 3339 with an offset, or `@` Unix seconds.
+    Instant(DateTime<Utc>),
+}
+
+/// Parses a time: see [`TIME_FORMS`].
+pub fn parse_time_spec(s: &str) -> Result<TimeSpec, String> {
     let t = s.trim();
+    let lower = t.to_ascii_lowercase();
+    match lower.as_str() {
+        "now" => return Ok(TimeSpec::Now),
+        "today" => return Ok(TimeSpec::Today),
+        "yesterday" => return Ok(TimeSpec::Yesterday),
+        _ => {}
+    }
+    if let Some(secs) = t.strip_prefix('@') {
+        if let Some(dt) = secs
+            .parse::<i64>()
+            .ok()
+            .and_then(|n| DateTime::<Utc>::from_timestamp(n, 0))
+        {
+            return Ok(TimeSpec::Instant(dt));
+        }
+    }
     if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-        let (h, m, sec) = match kind {
-            BoundKind::Lower => (0, 0, 0),
-            BoundKind::Upper => (23, 59, 59),
-        };
-        return d
-            .and_hms_opt(h, m, sec)
-            .ok_or_else(|| format!("invalid date {s:?}"));
+        return Ok(TimeSpec::Date(d));
     }
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
-        return Ok(dt.with_timezone(&Local).naive_local());
+        return Ok(TimeSpec::Instant(dt.with_timezone(&Utc)));
+    }
+    if let Ok(dt) = DateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S%:z") {
+        return Ok(TimeSpec::Instant(dt.with_timezone(&Utc)));
     }
     if let Ok(dt) = parse_datetime(t) {
-        return Ok(dt);
+        return Ok(TimeSpec::Clock(dt));
     }
-    if let Ok(age) = parse_human_duration(t) {
-        let age = chrono::Duration::from_std(age).map_err(|e| e.to_string())?;
-        return now
-            .checked_sub_signed(age)
-            .ok_or_else(|| format!("time {s:?} is out of range"));
+    for fmt in ["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
+        if let Ok(dt) = NaiveDateTime::parse_from_str(t, fmt) {
+            return Ok(TimeSpec::Clock(dt));
+        }
     }
-    Err(format!(
-        "invalid time {s:?}: expected YYYY-MM-DD, YYYY-MM-DD HH:MM:SS, RFC 3339, or an age like 90m, 24h, 7d"
-    ))
+    let age = lower.strip_suffix("ago").map_or(t, str::trim_end);
+    if let Ok(d) = parse_human_duration(age) {
+        return Ok(TimeSpec::Ago(d));
+    }
+    Err(format!("invalid time {s:?}: expected {TIME_FORMS}"))
+}
+
+impl TimeSpec {
+    /// The appliance clock reading this stands for, `now` being `now` and the clock
+    /// being in `zone`.
+    pub fn resolve(
+        &self,
+        zone: &ApplianceZone,
+        now: DateTime<Utc>,
+        kind: BoundKind,
+    ) -> Result<NaiveDateTime, String> {
+        let day = |d: NaiveDate| {
+            let (h, m, sec) = match kind {
+                BoundKind::Lower => (0, 0, 0),
+                BoundKind::Upper => (23, 59, 59),
+            };
+            d.and_hms_opt(h, m, sec)
+                .ok_or_else(|| format!("invalid date {d}"))
+        };
+        let today = zone.naive_of(now).date();
+        match *self {
+            TimeSpec::Now => Ok(zone.naive_of(now)),
+            TimeSpec::Today => day(today),
+            TimeSpec::Yesterday => day(today.pred_opt().ok_or("date out of range")?),
+            TimeSpec::Ago(age) => {
+                let age = chrono::Duration::from_std(age).map_err(|e| e.to_string())?;
+                now.checked_sub_signed(age)
+                    .map(|t| zone.naive_of(t))
+                    .ok_or_else(|| "time out of range".to_owned())
+            }
+            TimeSpec::Date(d) => day(d),
+            TimeSpec::Clock(dt) => Ok(dt),
+            TimeSpec::Instant(t) => Ok(zone.naive_of(t)),
+        }
+    }
+}
+
+/// A window `FROM..TO` (either side may be empty: open).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowSpec {
+    /// The first moment.
+    pub from: Option<TimeSpec>,
+    /// The last moment.
+    pub to: Option<TimeSpec>,
+}
+
+/// Parses `FROM..TO`.
+pub fn parse_window(s: &str) -> Result<WindowSpec, String> {
+    let Some((from, to)) = s.split_once("..") else {
+        return Err(format!(
+            "invalid window {s:?}: expected FROM..TO, e.g. \"2024-05-06 02:00..2024-05-06 03:00\" \
+             or 2h..1h, each side one of: {TIME_FORMS}"
+        ));
+    };
+    let side = |t: &str| {
+        let t = t.trim();
+        if t.is_empty() {
+            Ok(None)
+        } else {
+            parse_time_spec(t).map(Some)
+        }
+    };
+    Ok(WindowSpec {
+        from: side(from)?,
+        to: side(to)?,
+    })
 }
 
 #[cfg(test)]
@@ -118,20 +215,72 @@ mod tests {
         for bad in ["", "10", "m", "5x", "1h30"] {
             assert!(parse_human_duration(bad).is_err(), "{bad}");
         }
-        let now = parse_datetime("2024-05-07 12:00:00").unwrap();
+        assert_eq!(parse_human_duration("2w").unwrap().as_secs(), 14 * 86400);
+    }
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn at(spec: &str, zone: &str, now: &str, kind: BoundKind) -> String {
+        let zone: ApplianceZone = zone.parse().unwrap();
+        parse_time_spec(spec)
+            .unwrap()
+            .resolve(&zone, utc(now), kind)
+            .unwrap()
+            .to_string()
+    }
+
+    #[test]
+    fn times_resolve_in_the_appliance_zone() {
+        let now = "2024-05-07T02:00:00Z"; // 2024-05-06 23:00 in Sao Paulo
+        let sp = "America/Sao_Paulo";
+        let lo = BoundKind::Lower;
+        assert_eq!(at("now", sp, now, lo), "2024-05-06 23:00:00");
+        assert_eq!(at("1h", sp, now, lo), "2024-05-06 22:00:00");
+        assert_eq!(at("5m ago", sp, now, lo), "2024-05-06 22:55:00");
+        assert_eq!(at("2h AGO", "UTC", now, lo), "2024-05-07 00:00:00");
+        assert_eq!(at("1w", "UTC", now, lo), "2024-04-30 02:00:00");
+        assert_eq!(at("today", sp, now, lo), "2024-05-06 00:00:00");
         assert_eq!(
-            parse_time_bound("24h", now, BoundKind::Lower).unwrap(),
-            parse_datetime("2024-05-06 12:00:00").unwrap()
+            at("today", "UTC", now, BoundKind::Upper),
+            "2024-05-07 23:59:59"
+        );
+        assert_eq!(at("yesterday", sp, now, lo), "2024-05-05 00:00:00");
+        assert_eq!(
+            at("2024-05-06", sp, now, BoundKind::Upper),
+            "2024-05-06 23:59:59"
+        );
+        assert_eq!(at("2024-05-06 02:00", sp, now, lo), "2024-05-06 02:00:00");
+        assert_eq!(
+            at("2024-05-06T02:00:09", sp, now, lo),
+            "2024-05-06 02:00:09"
         );
         assert_eq!(
-            parse_time_bound("2024-05-06", now, BoundKind::Lower).unwrap(),
-            parse_datetime("2024-05-06 00:00:00").unwrap()
+            at("2024-05-06T19:00:00Z", sp, now, lo),
+            "2024-05-06 16:00:00"
         );
         assert_eq!(
-            parse_time_bound("2024-05-06T10:00:00", now, BoundKind::Lower).unwrap(),
-            parse_datetime("2024-05-06 10:00:00").unwrap()
+            at("2024-05-06T19:00:00+02:00", "UTC", now, lo),
+            "2024-05-06 17:00:00"
         );
-        assert!(parse_time_bound("2024-05-06T10:00:00+00:00", now, BoundKind::Lower).is_ok());
-        assert!(parse_time_bound("yesterday", now, BoundKind::Lower).is_err());
+        assert_eq!(at("@1714000000", "UTC", now, lo), "2024-04-24 23:06:40");
+        assert_eq!(at("@1714000000", sp, now, lo), "2024-04-24 20:06:40");
+        for bad in ["tomorrow", "10", "@x", "2024-13-01", "5 parsecs ago"] {
+            let e = parse_time_spec(bad).unwrap_err();
+            assert!(e.contains("@1714000000") && e.contains("yesterday"), "{e}");
+        }
+    }
+
+    #[test]
+    fn windows_have_two_optional_sides() {
+        let w = parse_window("2024-05-06 02:00..2024-05-06 03:00").unwrap();
+        assert!(
+            matches!(w.from, Some(TimeSpec::Clock(_))) && matches!(w.to, Some(TimeSpec::Clock(_)))
+        );
+        let w = parse_window("2h..").unwrap();
+        assert!(w.from.is_some() && w.to.is_none());
+        assert!(parse_window("2h").is_err());
+        assert!(parse_window("x..y").is_err());
     }
 }

@@ -41,6 +41,7 @@ pub struct MockConfig {
     pub(crate) port: u16,
     pub(crate) faults: Vec<(FaultTarget, Fault)>,
     pub(crate) tenant: String,
+    pub(crate) clock: Option<(i32, u64)>,
 }
 
 impl Default for MockConfig {
@@ -57,6 +58,7 @@ impl Default for MockConfig {
             port: 0,
             faults: Vec::new(),
             tenant: "Segura".to_owned(),
+            clock: None,
         }
     }
 }
@@ -78,11 +80,21 @@ impl fmt::Debug for MockConfig {
             .field("port", &self.port)
             .field("faults", &self.faults)
             .field("tenant", &self.tenant)
+            .field("clock", &self.clock)
             .finish()
     }
 }
 
 impl MockConfig {
+    /// An appliance whose clock is `utc_offset_secs` from UTC (São Paulo: `-3 * 3600`),
+    /// whose sessions start one a minute and whose last session started about
+    /// `last_started_ago` before the server starts, on that clock. Without it, the
+    /// sessions start on 2023-01-02 08:00:00.
+    pub fn recent_in_zone(mut self, utc_offset_secs: i32, last_started_ago: Duration) -> Self {
+        self.clock = Some((utc_offset_secs, last_started_ago.as_secs()));
+        self
+    }
+
     /// How many sessions the list holds at start (see
     /// [`MockServer::set_session_count`](crate::MockServer::set_session_count)).
     pub fn sessions(mut self, count: u64) -> Self {
@@ -195,7 +207,7 @@ mod tests {
              client_secret: Some(\"<redacted>\"), oauth1: Some(Oauth1Credentials { \
              consumer_key: \"ck\", consumer_secret: \"<redacted>\", token: \"t\", \
              token_secret: \"<redacted>\" }), token_lifetime: 3600s, tls: false, \
-             bind: 127.0.0.1, port: 0, faults: [], tenant: \"Segura\" }"
+             bind: 127.0.0.1, port: 0, faults: [], tenant: \"Segura\", clock: None }"
         );
     }
 }

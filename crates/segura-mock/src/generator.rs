@@ -394,6 +394,7 @@ struct Shape {
 #[derive(Debug, Clone)]
 pub struct Generator {
     seed: u64,
+    base: u64,
     hash_key: u64,
     stream_key: u64,
     users_common: Pool,
@@ -412,6 +413,7 @@ impl Generator {
         let names: Vec<&str> = PROTOCOLS.iter().map(|p| p.0).collect();
         Generator {
             seed,
+            base: BASE_EPOCH,
             hash_key: mix(seed ^ 0x5e67_a5e6_0000_0001),
             stream_key: mix(seed ^ 0x5e67_a5e6_0000_0002),
             users_common: Pool::new(USERS_COMMON),
@@ -495,6 +497,14 @@ impl Generator {
         self.shape_from(index, &mut r)
     }
 
+    /// The same sessions, shifted so that session 0 starts within the minute after
+    /// `local_epoch_secs`: the appliance's clock reading, in seconds since
+    /// 1970-01-01 00:00:00 of that clock (what a zone's local time reads, not UTC).
+    pub fn starting_at(mut self, local_epoch_secs: u64) -> Self {
+        self.base = local_epoch_secs;
+        self
+    }
+
     fn shape_from(&self, index: u64, r: &mut SplitMix64) -> Shape {
         // Indexes anywhere near overflowing these are never served (see
         // MAX_INDEX); wrapping keeps stray lookups from panicking.
@@ -503,7 +513,7 @@ impl Generator {
             .wrapping_add(1 + r.below(ID_STEP));
         let start = START_STEP
             .wrapping_mul(index)
-            .wrapping_add(BASE_EPOCH + r.below(START_STEP));
+            .wrapping_add(self.base + r.below(START_STEP));
         let bucket = r.below(1000);
         let d = r.next();
         let duration = match bucket {
@@ -957,6 +967,19 @@ mod tests {
         let mut other = Vec::new();
         Generator::new(6).session_json(123_456, &mut other);
         assert_ne!(x, other);
+    }
+
+    #[test]
+    fn starting_at_shifts_only_the_times() {
+        // 2024-05-06 16:00:00 on the appliance's clock.
+        let g = Generator::new(5).starting_at(1_715_011_200);
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        g.session_json(0, &mut x);
+        Generator::new(5).session_json(0, &mut y);
+        let x = String::from_utf8(x).unwrap();
+        let y = String::from_utf8(y).unwrap();
+        assert!(x.contains("\"start\":\"2024-05-06 16:00:"), "{x}");
+        assert_eq!(x.split("\"start\"").next(), y.split("\"start\"").next());
     }
 
     #[test]

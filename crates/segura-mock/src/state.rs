@@ -193,7 +193,18 @@ impl Shared {
             faults.standing.push((*target, fault.clone()));
         }
         Shared {
-            generator: Arc::new(Generator::new(config.seed)),
+            generator: Arc::new(match config.clock {
+                None => Generator::new(config.seed),
+                Some((offset, ago)) => {
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_secs());
+                    let local_now = now.saturating_add_signed(i64::from(offset));
+                    let span = config.sessions.saturating_mul(60);
+                    Generator::new(config.seed)
+                        .starting_at(local_now.saturating_sub(ago).saturating_sub(span))
+                }
+            }),
             tenant: config.tenant.clone(),
             client_id: config
                 .client_id

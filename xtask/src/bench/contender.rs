@@ -9,6 +9,11 @@ use super::prepare::Bins;
 const PYTHON: &str = "import json,sys; d=json.load(open(sys.argv[1])); w=sys.stdout.write; \
 [w(json.dumps(s,ensure_ascii=False,separators=(\",\",\":\"))+\"\\n\") for s in d[\"remote_sessions\"]]";
 
+/// The `--filter` of the filter contender: typical work (an int, a timestamp in the
+/// appliance zone against `now`, a bool, a duration) that every session passes, so its
+/// output is the same as the plain list's.
+pub const FILTER: &str =
+    r#"id > 0 && start < now && (active || time >= duration("0s")) && user != "-""#;
 /// "Now" of the audit runs: after the last start of a million generated sessions.
 pub const AUDIT_NOW: &str = "2025-01-01 00:00:00";
 
@@ -16,6 +21,7 @@ pub const AUDIT_NOW: &str = "2025-01-01 00:00:00";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Contender {
     SeguraInput,
+    SeguraFilter,
     /// `segura sessions audit` on the same file: findings, not sessions.
     SeguraAudit,
     SeguraHttp,
@@ -25,8 +31,9 @@ pub enum Contender {
 }
 
 impl Contender {
-    pub const ALL: [Contender; 6] = [
+    pub const ALL: [Contender; 7] = [
         Contender::SeguraInput,
+        Contender::SeguraFilter,
         Contender::SeguraAudit,
         Contender::SeguraHttp,
         Contender::BaselineSerde,
@@ -37,6 +44,7 @@ impl Contender {
     pub fn name(self) -> &'static str {
         match self {
             Contender::SeguraInput => "segura --input",
+            Contender::SeguraFilter => "segura --input --filter",
             Contender::SeguraAudit => "segura audit",
             Contender::SeguraHttp => "segura over HTTP",
             Contender::BaselineSerde => "baseline-serde",
@@ -48,6 +56,7 @@ impl Contender {
     pub fn slug(self) -> &'static str {
         match self {
             Contender::SeguraInput => "segura-input",
+            Contender::SeguraFilter => "segura-filter",
             Contender::SeguraAudit => "segura-audit",
             Contender::SeguraHttp => "segura-http",
             Contender::BaselineSerde => "baseline-serde",
@@ -65,6 +74,7 @@ impl Contender {
     pub fn color(self) -> &'static str {
         match self {
             Contender::SeguraInput => "#1f77b4",
+            Contender::SeguraFilter => "#17becf",
             Contender::SeguraAudit => "#8c564b",
             Contender::SeguraHttp => "#2ca02c",
             Contender::BaselineSerde => "#ff7f0e",
@@ -152,6 +162,22 @@ pub fn spec(
         Contender::SeguraInput => Spec {
             program: bins.segura.clone(),
             args: strings(&["sessions", "list", "--input", &body, "-o", "ndjson"]),
+            env: isolated_env(work, None),
+        },
+        Contender::SeguraFilter => Spec {
+            program: bins.segura.clone(),
+            args: strings(&[
+                "sessions",
+                "list",
+                "--input",
+                &body,
+                "-o",
+                "ndjson",
+                "--tz",
+                "America/Sao_Paulo",
+                "--filter",
+                FILTER,
+            ]),
             env: isolated_env(work, None),
         },
         Contender::SeguraAudit => Spec {

@@ -151,6 +151,12 @@ pub fn evaluate(rows: &[Row], latency: &Latency, criterion: &[CriterionFigure]) 
     faster(Contender::Jq, 15.0);
     faster(Contender::Python, 10.0);
     faster(Contender::BaselineSerde, 2.5);
+    let filtered = at(Contender::SeguraFilter, largest).and_then(|r| r.ratio);
+    out.push(Verdict {
+        target: format!("--filter at most 2.5× the time of the plain list at {largest} sessions"),
+        pass: filtered.map(|r| r <= 2.5),
+        measured: filtered.map_or("not measured".to_owned(), |r| format!("{r:.2}×")),
+    });
     let mbs = segura.and_then(Row::mb_per_s);
     out.push(Verdict {
         target: "segura --input throughput ≥300 MB/s".to_owned(),

@@ -75,7 +75,7 @@ pub fn audit_feed(
     on_audited: &mut dyn FnMut(&RemoteSession),
     emit: &mut dyn FnMut(&Finding) -> io::Result<()>,
 ) -> Result<Outcome, CliError> {
-    let window = filter.to_filter();
+    let window = filter.to_filter()?;
     // The earlier window: the same filters, from --baseline-from to before --since.
     let earlier: Option<(SessionFilter, NaiveDateTime)> = rules.baseline_from.and_then(|from| {
         let since = window.since?;

@@ -130,7 +130,7 @@ pub fn run(
     super::matched::check(&args.filter)?;
     let sink = session_sink(out, opts).map_err(CliError::output)?;
     let mut pipeline = Pipeline::new(
-        args.filter.to_filter(),
+        args.filter.to_filter()?,
         args.limit,
         args.sort,
         sink,

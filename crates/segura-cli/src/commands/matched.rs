@@ -34,7 +34,14 @@ fn remember(set: &mut Option<(Vec<String>, BTreeSet<String>)>, value: &str) {
 impl Matched {
     /// For a query with `filter`.
     pub fn new(filter: &SessionFilter) -> Self {
-        let asked = |v: &[String]| (!v.is_empty()).then(|| (v.to_vec(), BTreeSet::new()));
+        let asked = |v: &[segura_api::Pattern]| {
+            (!v.is_empty()).then(|| {
+                (
+                    v.iter().map(|p| p.as_str().to_owned()).collect(),
+                    BTreeSet::new(),
+                )
+            })
+        };
         Self {
             protocols: asked(&filter.protocols),
             proxies: asked(&filter.proxies),
@@ -108,7 +115,8 @@ pub fn thousands(n: u64) -> String {
 
 /// Refuses criteria that no session can meet together: a usage error (exit 2).
 pub fn check(args: &FilterArgs) -> Result<(), CliError> {
-    if let (Some(since), Some(until)) = (args.since, args.until) {
+    let resolved = args.to_filter()?;
+    if let (Some(since), Some(until)) = (resolved.since, resolved.until) {
         if since > until {
             return Err(CliError::Usage(format!(
                 "--since {since} is after --until {until}: no session can match both"

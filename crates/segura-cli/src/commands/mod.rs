@@ -20,7 +20,9 @@ use std::io::{self, BufWriter, IsTerminal, StdoutLock, Write};
 use segura_http::HttpClient;
 use segura_model::Field;
 
-use crate::cli::{Cli, Command, ConfigCommand, GlobalArgs, SessionsCommand, Shell};
+use segura_api::ApplianceZone;
+
+use crate::cli::{Cli, Command, ConfigCommand, GlobalArgs, SessionsCommand, Shell, TimeFormat};
 use crate::config::{process_env, resolve};
 use crate::diag;
 use crate::exit::CliError;
@@ -42,6 +44,8 @@ pub struct Ctx {
     /// The requests are polls of `watch`: without `--timeout`, each has a deadline of
     /// [`crate::config::WATCH_POLL_TIMEOUT`].
     pub watch_poll: bool,
+    /// The appliance's time zone, once resolved ([`Ctx::with_zone`]).
+    pub zone: ApplianceZone,
 }
 
 /// Whether colours are allowed at all (NO_COLOR, --no-color, TERM=dumb).
@@ -60,7 +64,32 @@ impl Ctx {
             stderr_tty: io::stderr().is_terminal(),
             stdin_tty: io::stdin().is_terminal(),
             watch_poll: false,
+            zone: ApplianceZone::Local,
         }
+    }
+
+    /// Resolves the appliance's time zone (`--tz`, `SEGURA_TZ`, the profile's
+    /// `timezone`); with none, the local zone, which `-v` tells.
+    pub fn with_zone(mut self) -> Result<Self, CliError> {
+        let zone = match self.global.tz {
+            Some(z) => z,
+            None => {
+                let resolved = resolve(&self.global, &process_env)?;
+                if resolved.timezone.value.is_local()
+                    && resolved.timezone.origin == crate::config::Origin::Default
+                {
+                    tracing::debug!(
+                        offset = %chrono::Local::now().offset(),
+                        "no appliance time zone set (--tz, SEGURA_TZ or the profile key \
+                         timezone): assuming the local zone of this machine"
+                    );
+                }
+                resolved.timezone.value
+            }
+        };
+        tracing::debug!(zone = %zone, "appliance time zone");
+        self.zone = zone;
+        Ok(self)
     }
 
     /// How to print to standard output.
@@ -85,6 +114,10 @@ impl Ctx {
             width,
             flush_each: self.stdout_tty,
             csv_raw: self.global.csv_raw,
+            rfc3339: match self.global.time_format {
+                TimeFormat::Api => None,
+                TimeFormat::Rfc3339 => Some(self.zone),
+            },
         }
     }
 
@@ -262,15 +295,21 @@ fn without_userinfo(url: &str) -> String {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<(), CliError> {
     let ctx = Ctx::new(cli.global);
+    let ctx = match &cli.command {
+        Command::Sessions(_) => ctx.with_zone()?,
+        _ => ctx,
+    };
     match cli.command {
-        Command::Sessions(SessionsCommand::List(args)) => {
+        Command::Sessions(SessionsCommand::List(mut args)) => {
+            args.filter.zone = ctx.zone;
             let opts = ctx.output_opts(args.fields.clone());
             let progress = ctx.progress();
             with_feed(&ctx, args.filter.input.as_deref(), |feed| {
                 list::run(feed, &args, stdout(), &opts, &progress)
             })
         }
-        Command::Sessions(SessionsCommand::Stats(args)) => {
+        Command::Sessions(SessionsCommand::Stats(mut args)) => {
+            args.filter.zone = ctx.zone;
             let opts = ctx.output_opts(None);
             let mut progress = ctx.progress();
             with_feed(&ctx, args.filter.input.as_deref(), |feed| {
@@ -312,7 +351,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 }
             }
         }
-        Command::Sessions(SessionsCommand::Watch(args)) => {
+        Command::Sessions(SessionsCommand::Watch(mut args)) => {
+            args.filter.zone = ctx.zone;
             let ctx = Ctx {
                 watch_poll: true,
                 ..ctx

@@ -334,10 +334,10 @@ fn describe_filters(f: &FilterArgs) -> Vec<String> {
         v.push(format!("--search {s}"));
     }
     if let Some(t) = f.since {
-        v.push(format!("--since {t}"));
+        v.push(format!("--since {t:?}"));
     }
     if let Some(t) = f.until {
-        v.push(format!("--until {t}"));
+        v.push(format!("--until {t:?}"));
     }
     if f.active {
         v.push("--active".into());

@@ -55,7 +55,7 @@ pub fn aggregate(
     progress: &Progress,
     matched: &mut Matched,
 ) -> Result<(Vec<GroupStats>, GroupStats), CliError> {
-    let filter = args.filter.to_filter();
+    let filter = args.filter.to_filter()?;
     let mut agg = Stats::new(args.by.to_group_by());
     feed.feed(
         &mut |s| {
@@ -198,7 +198,7 @@ pub fn run(
     progress: &mut Progress,
 ) -> Result<(), CliError> {
     super::matched::check(&args.filter)?;
-    let mut matched = Matched::new(&args.filter.to_filter());
+    let mut matched = Matched::new(&args.filter.to_filter()?);
     let (groups, total) = aggregate(feed, args, progress, &mut matched)?;
     progress.stop();
     print(out, args.by.to_group_by(), &groups, &total, opts).map_err(CliError::output)?;

@@ -256,7 +256,7 @@ pub fn run(
         ));
     }
     super::matched::check(&args.filter)?;
-    let filter = args.filter.to_filter();
+    let filter = args.filter.to_filter()?;
     // Held until the command ends: a second watcher on this state exits 1.
     let _lock = match &args.state {
         Some(p) => Some(state_file::lock(p)?),

@@ -5,6 +5,8 @@
 pub mod sessions;
 pub mod table;
 
+use chrono::NaiveDateTime;
+use segura_api::ApplianceZone;
 use segura_model::Field;
 
 /// The one sanitiser of outside text, shared with the diagnostics (`segura_api::text`).
@@ -52,6 +54,50 @@ pub struct OutputOpts {
     pub flush_each: bool,
     /// CSV cells exactly as received (`--csv-raw`): no neutralising of formulas.
     pub csv_raw: bool,
+    /// `--time-format rfc3339`: `start` and `end` with this zone's offset.
+    pub rfc3339: Option<ApplianceZone>,
+}
+
+/// A session's `start` or `end` as every format prints it: the API's form, or with
+/// `--time-format rfc3339` RFC 3339 with the appliance zone's offset
+/// (`2024-05-06T16:05:07-03:00`). The one place that formats them.
+pub fn time_text(t: &NaiveDateTime, rfc3339: Option<&ApplianceZone>) -> String {
+    match rfc3339 {
+        None => t.format("%Y-%m-%d %H:%M:%S").to_string(),
+        Some(zone) => segura_api::time::format_rfc3339(&zone.instant_of(*t)),
+    }
+}
+
+/// Rewrites, in the canonical JSON of sessions in `buf[from..]`, the values of `start`
+/// and `end` with [`time_text`]. The canonical writer puts a key as `"start":"`, which
+/// cannot occur inside a JSON string (a quote in one is escaped), so every match is a key.
+pub fn rfc3339_json(buf: &mut Vec<u8>, from: usize, zone: &ApplianceZone) {
+    const LEN: usize = 19; // YYYY-MM-DD HH:MM:SS
+    let mut i = from;
+    while let Some(p) = buf.get(i..).and_then(|r| r.iter().position(|&b| b == b'"')) {
+        i += p;
+        let key = [&b"\"start\":\""[..], b"\"end\":\""]
+            .into_iter()
+            .find(|k| buf[i..].starts_with(k));
+        let Some(key) = key else {
+            i += 1;
+            continue;
+        };
+        let value_at = i + key.len();
+        let naive = buf
+            .get(value_at..value_at + LEN)
+            .filter(|_| buf.get(value_at + LEN) == Some(&b'"'))
+            .and_then(|v| std::str::from_utf8(v).ok())
+            .and_then(|v| segura_model::parse_datetime(v).ok());
+        match naive {
+            Some(t) => {
+                let text = time_text(&t, Some(zone));
+                buf.splice(value_at..value_at + LEN, text.bytes());
+                i = value_at + text.len() + 1;
+            }
+            None => i = value_at,
+        }
+    }
 }
 
 impl OutputOpts {
@@ -127,12 +173,6 @@ pub fn human_duration(secs: u64) -> String {
 pub fn running_duration(start: chrono::NaiveDateTime, now: chrono::NaiveDateTime) -> String {
     let secs = (now - start).num_seconds().max(0);
     format!("{}+", human_duration(secs.unsigned_abs()))
-}
-
-/// A date-time as a table shows it. Every table's time cell goes through here.
-pub fn time_text(t: &chrono::NaiveDateTime) -> String {
-    let mut buf = [0u8; 19];
-    segura_model::format_datetime(t, &mut buf).to_owned()
 }
 
 /// A byte count for people: `812 B`, `12.3 MB`.

@@ -13,7 +13,11 @@ use std::io::{self, Write};
 use segura_model::{Field, FieldText, RemoteSession, SessionId};
 
 use super::table::{Cell, Column, Table, Tone};
-use super::{human_duration, running_duration, sanitize, time_text, Format, OutputOpts};
+use segura_api::ApplianceZone;
+
+use super::{
+    human_duration, rfc3339_json, running_duration, sanitize, time_text, Format, OutputOpts,
+};
 use crate::clock::{rfc3339, Now};
 
 /// Where a stream of sessions is printed.
@@ -45,10 +49,20 @@ pub fn session_sink<'a, W: Write + 'a>(
 
 /// Appends a session (or its projection) in canonical JSON to `buf`: the bytes
 /// `serde_json` would write, without its per-field dispatch.
-fn session_json(buf: &mut Vec<u8>, session: &RemoteSession, fields: Option<&[Field]>) {
+/// With `--time-format rfc3339`, `start` and `end` are then rewritten by [`rfc3339_json`].
+fn session_json(
+    buf: &mut Vec<u8>,
+    session: &RemoteSession,
+    fields: Option<&[Field]>,
+    rfc3339: Option<&ApplianceZone>,
+) {
+    let from = buf.len();
     match fields {
         None => session.write_json(buf),
         Some(f) => session.write_json_fields(f, buf),
+    }
+    if let Some(zone) = rfc3339 {
+        rfc3339_json(buf, from, zone);
     }
 }
 
@@ -61,6 +75,7 @@ struct JsonLines<W: Write> {
     pretty: bool,
     count: u64,
     flush_each: bool,
+    rfc3339: Option<ApplianceZone>,
 }
 
 impl<W: Write> JsonLines<W> {
@@ -73,6 +88,7 @@ impl<W: Write> JsonLines<W> {
             pretty: array && opts.pretty,
             count: 0,
             flush_each: opts.flush_each,
+            rfc3339: opts.rfc3339,
         }
     }
 }
@@ -91,7 +107,12 @@ impl<W: Write> SessionSink for JsonLines<W> {
             };
             written.map_err(io::Error::other)?;
         } else {
-            session_json(&mut self.buf, session, self.fields.as_deref());
+            session_json(
+                &mut self.buf,
+                session,
+                self.fields.as_deref(),
+                self.rfc3339.as_ref(),
+            );
         }
         if !self.array {
             self.buf.push(b'\n');
@@ -144,6 +165,7 @@ struct CsvSink<W: Write> {
     text: String,
     flush_each: bool,
     raw: bool,
+    rfc3339: Option<ApplianceZone>,
 }
 
 impl<W: Write> CsvSink<W> {
@@ -166,6 +188,7 @@ impl<W: Write> CsvSink<W> {
             text: String::new(),
             flush_each: opts.flush_each,
             raw: opts.csv_raw,
+            rfc3339: opts.rfc3339,
         };
         if sink.flush_each {
             sink.out.flush()?;
@@ -179,6 +202,9 @@ impl<W: Write> CsvSink<W> {
         }
         for f in &self.fields {
             match session.field(*f) {
+                FieldText::DateTime(t) if self.rfc3339.is_some() => {
+                    self.out.write_field(time_text(&t, self.rfc3339.as_ref()))
+                }
                 FieldText::Str(s) => self.out.write_field(&*csv_cell(s, self.raw)),
                 FieldText::Null => self.out.write_field(""),
                 other => {
@@ -281,7 +307,12 @@ pub fn column_of(f: Field) -> Column {
 /// A field of a session as a table cell: readable durations (how long an open
 /// session has been open, as `2h 3m+`, when `now` is known), `active` for the end of
 /// an open session, `-` for absent values, control characters escaped.
-pub fn session_cell(s: &RemoteSession, f: Field, now: Option<chrono::NaiveDateTime>) -> Cell {
+pub fn session_cell(
+    s: &RemoteSession,
+    f: Field,
+    now: Option<chrono::NaiveDateTime>,
+    rfc3339: Option<&ApplianceZone>,
+) -> Cell {
     match f {
         Field::Time => match (s.time, s.end, now) {
             (Some(d), _, _) => Cell::plain(human_duration(d.as_secs())),
@@ -289,8 +320,8 @@ pub fn session_cell(s: &RemoteSession, f: Field, now: Option<chrono::NaiveDateTi
             (None, _, _) => Cell::toned("-", Tone::Dim),
         },
         Field::End if s.end.is_none() => Cell::toned("active", Tone::Active),
-        Field::Start => Cell::plain(time_text(&s.start)),
-        Field::End => Cell::plain(s.end.as_ref().map(time_text).unwrap_or_default()),
+        Field::Start => Cell::plain(time_text(&s.start, rfc3339)),
+        Field::End => Cell::plain(s.end.map(|e| time_text(&e, rfc3339)).unwrap_or_default()),
         _ => {
             let value = s.field(f);
             if value.is_null() {
@@ -311,6 +342,7 @@ struct TableSink<W: Write> {
     fields: Vec<Field>,
     now: Option<chrono::NaiveDateTime>,
     lead: bool,
+    rfc3339: Option<ApplianceZone>,
 }
 
 impl<W: Write> TableSink<W> {
@@ -327,12 +359,17 @@ impl<W: Write> TableSink<W> {
             fields,
             now: opts.now,
             lead: lead.is_some(),
+            rfc3339: opts.rfc3339,
         }
     }
 
     fn cells(&self, lead: Option<Cell>, s: &RemoteSession) -> Vec<Cell> {
         lead.into_iter()
-            .chain(self.fields.iter().map(|f| session_cell(s, *f, self.now)))
+            .chain(
+                self.fields
+                    .iter()
+                    .map(|f| session_cell(s, *f, self.now, self.rfc3339.as_ref())),
+            )
             .collect()
     }
 }
@@ -361,13 +398,27 @@ impl<W: Write> SessionSink for TableSink<W> {
 pub fn print_session<W: Write>(mut out: W, s: &RemoteSession, opts: &OutputOpts) -> io::Result<()> {
     match opts.format {
         Format::Json => {
-            match (opts.fields.as_deref(), opts.pretty) {
-                (None, true) => serde_json::to_writer_pretty(&mut out, s),
-                (Some(f), true) => serde_json::to_writer_pretty(&mut out, &s.project(f)),
-                (None, false) => serde_json::to_writer(&mut out, s),
-                (Some(f), false) => serde_json::to_writer(&mut out, &s.project(f)),
+            if opts.rfc3339.is_some() {
+                let view = Rfc3339View {
+                    session: s,
+                    fields: opts.fields_or_all(),
+                    zone: opts.rfc3339.as_ref(),
+                };
+                if opts.pretty {
+                    serde_json::to_writer_pretty(&mut out, &view)
+                } else {
+                    serde_json::to_writer(&mut out, &view)
+                }
+                .map_err(io::Error::other)?;
+            } else {
+                match (opts.fields.as_deref(), opts.pretty) {
+                    (None, true) => serde_json::to_writer_pretty(&mut out, s),
+                    (Some(f), true) => serde_json::to_writer_pretty(&mut out, &s.project(f)),
+                    (None, false) => serde_json::to_writer(&mut out, s),
+                    (Some(f), false) => serde_json::to_writer(&mut out, &s.project(f)),
+                }
+                .map_err(io::Error::other)?;
             }
-            .map_err(io::Error::other)?;
             out.write_all(b"\n")?;
             out.flush()
         }
@@ -391,7 +442,7 @@ pub fn print_session<W: Write>(mut out: W, s: &RemoteSession, opts: &OutputOpts)
                 ],
             );
             for f in fields {
-                let mut value = session_cell(s, *f, opts.now);
+                let mut value = session_cell(s, *f, opts.now, opts.rfc3339.as_ref());
                 if let (Field::Time, Some(d)) = (f, s.time) {
                     value.text = format!("{d} ({})", value.text);
                 }
@@ -399,6 +450,29 @@ pub fn print_session<W: Write>(mut out: W, s: &RemoteSession, opts: &OutputOpts)
             }
             table.finish()
         }
+    }
+}
+
+/// A session's chosen fields for `serde_json`, `start` and `end` through [`time_text`].
+struct Rfc3339View<'a> {
+    session: &'a RemoteSession,
+    fields: &'a [Field],
+    zone: Option<&'a ApplianceZone>,
+}
+
+impl serde::Serialize for Rfc3339View<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = serializer.serialize_map(Some(self.fields.len()))?;
+        for f in self.fields {
+            match (self.session.field(*f), self.zone) {
+                (FieldText::DateTime(t), Some(_)) => {
+                    m.serialize_entry(f.wire_name(), &time_text(&t, self.zone))?
+                }
+                (value, _) => m.serialize_entry(f.wire_name(), &value)?,
+            }
+        }
+        m.end()
     }
 }
 
@@ -458,6 +532,7 @@ pub fn event_sink<'a, W: Write + 'a>(
             out,
             buf: Vec::with_capacity(1024),
             fields: opts.fields.clone(),
+            rfc3339: opts.rfc3339,
             stamp: PollStamp::default(),
         }),
     })
@@ -483,6 +558,7 @@ struct JsonEvents<W: Write> {
     out: W,
     buf: Vec<u8>,
     fields: Option<Vec<Field>>,
+    rfc3339: Option<ApplianceZone>,
     stamp: PollStamp,
 }
 
@@ -506,7 +582,12 @@ impl<W: Write> EventSink for JsonEvents<W> {
 
     fn event(&mut self, kind: EventKind, session: &RemoteSession) -> io::Result<()> {
         self.head(kind);
-        session_json(&mut self.buf, session, self.fields.as_deref());
+        session_json(
+            &mut self.buf,
+            session,
+            self.fields.as_deref(),
+            self.rfc3339.as_ref(),
+        );
         self.buf.extend_from_slice(b"}\n");
         self.out.write_all(&self.buf)?;
         self.out.flush()
@@ -587,7 +668,7 @@ impl<W: Write> EventSink for TableEvents<W> {
                 self.opts
                     .table_fields()
                     .iter()
-                    .map(|f| session_cell(session, *f, self.opts.now)),
+                    .map(|f| session_cell(session, *f, self.opts.now, self.opts.rfc3339.as_ref())),
             )
             .collect();
         self.rows.push(row);
