@@ -445,3 +445,43 @@ fn filter_expressions_from_the_issue() {
     );
     assert_eq!(o.code(0).json_lines().len(), open.len());
 }
+
+/// "Now" is read on the appliance's clock too: how long an open session has been open
+/// in a table and when `watch` observed its events.
+#[test]
+fn now_is_read_on_the_appliance_clock() {
+    let f = sao_paulo();
+    let zone = ["--tz", "America/Sao_Paulo"];
+    // The sessions started over the last 2.5 hours of a UTC-3 clock; on a UTC+9 clock
+    // they would look 12 hours older.
+    let mut args = vec!["sessions", "list", "--active", "--fields", "id,time"];
+    args.extend_from_slice(&zone);
+    let table = run_tz(&f, "JST-9", &[], &args).code(0).stdout.clone();
+    assert!(
+        table.lines().count() > 1,
+        "open sessions expected:\n{table}"
+    );
+    for line in table.lines().skip(1) {
+        assert!(line.ends_with('+'), "a running time is marked: {line:?}");
+        let hours: u64 = line
+            .split_whitespace()
+            .skip(1)
+            .find_map(|w| w.strip_suffix('h').and_then(|h| h.parse().ok()))
+            .unwrap_or(0);
+        assert!(
+            hours < 3,
+            "open for hours on the appliance's clock: {line:?}"
+        );
+    }
+    let mut args = vec!["sessions", "watch", "--once", "-o", "ndjson"];
+    args.extend_from_slice(&zone);
+    let events = run_tz(&f, "JST-9", &[], &args).code(0).json_lines();
+    assert!(!events.is_empty());
+    for e in &events {
+        let at = e["observed_at"].as_str().unwrap_or_default();
+        assert!(
+            at.ends_with("-03:00"),
+            "observed_at in the appliance's zone: {at}"
+        );
+    }
+}

@@ -1,8 +1,19 @@
-//! "Now", in one place: how long an open session has been open and when `watch`
-//! observed an event are computed from [`now`], which reads the clock in the
-//! appliance's time zone (the local zone until the appliance's zone is configurable).
+//! "Now", in one place: how long an open session has been open, when `watch`
+//! observed an event and the "now" of `audit` and `report` are computed from [`now`],
+//! which reads the clock in the appliance's time zone ([`set_zone`], called once the
+//! zone is resolved from `--tz`, `SEGURA_TZ` or the profile; the local zone before).
 
-use chrono::{DateTime, FixedOffset, Local, NaiveDateTime};
+use std::sync::OnceLock;
+
+use chrono::{DateTime, FixedOffset, NaiveDateTime};
+use segura_api::time::ApplianceZone;
+
+static ZONE: OnceLock<ApplianceZone> = OnceLock::new();
+
+/// Sets the appliance's time zone for [`now`]; the first call wins.
+pub fn set_zone(zone: ApplianceZone) {
+    let _ = ZONE.set(zone);
+}
 
 /// The present moment, as the appliance writes its times and as an instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,7 +26,7 @@ pub struct Now {
 
 /// The present moment in the appliance's time zone.
 pub fn now() -> Now {
-    let at = Local::now().fixed_offset();
+    let at = ZONE.get().copied().unwrap_or_default().now();
     Now {
         naive: at.naive_local(),
         at,

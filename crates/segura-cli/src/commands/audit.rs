@@ -59,6 +59,10 @@ pub struct Outcome {
     pub origins: Option<Baseline>,
     /// Counts of the findings.
     pub tally: Tally,
+    /// The window's filter, its times resolved as they were applied.
+    pub window: SessionFilter,
+    /// `--baseline-from`, resolved as it was applied.
+    pub baseline_from: Option<NaiveDateTime>,
 }
 
 /// Streams `feed` through the audit: sessions that pass `filter` are audited (and
@@ -77,7 +81,8 @@ pub fn audit_feed(
 ) -> Result<Outcome, CliError> {
     let window = filter.to_filter()?;
     // The earlier window: the same filters, from --baseline-from to before --since.
-    let earlier: Option<(SessionFilter, NaiveDateTime)> = rules.baseline_from.and_then(|from| {
+    let baseline_from = rules.baseline_from_at(&filter.zone, chrono::Utc::now())?;
+    let earlier: Option<(SessionFilter, NaiveDateTime)> = baseline_from.and_then(|from| {
         let since = window.since?;
         let mut f = window.clone();
         f.since = Some(from);
@@ -128,6 +133,8 @@ pub fn audit_feed(
         progress,
     )?;
     outcome.audited = auditor.sessions();
+    outcome.window = window;
+    outcome.baseline_from = baseline_from;
     outcome.has_baseline = auditor.has_baseline();
     let seen = auditor.finish(&mut sink);
     if let Some(e) = failed {

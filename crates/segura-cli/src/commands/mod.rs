@@ -88,6 +88,7 @@ impl Ctx {
             }
         };
         tracing::debug!(zone = %zone, "appliance time zone");
+        crate::clock::set_zone(zone);
         self.zone = zone;
         Ok(self)
     }

@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 
 use chrono::NaiveDate;
 use segura_api::audit::{AuditConfig, Finding, Overview, Ranked, RuleId, Severity};
+use segura_api::SessionFilter;
 use serde::Serialize;
 
 use crate::cli::{FilterArgs, ReportArgs};
@@ -317,7 +318,10 @@ fn describe_rules(c: &AuditConfig) -> Vec<String> {
 }
 
 /// The filters as the provenance lists them (as they would be typed).
-fn describe_filters(f: &FilterArgs) -> Vec<String> {
+/// The filters of the report's window, one flag a line, with every time resolved to
+/// the appliance's clock as it was applied (`--since 7d` reads `--since 2024-05-01
+/// 10:00:00`), so that the provenance says exactly which sessions were read.
+fn describe_filters(f: &FilterArgs, resolved: &SessionFilter) -> Vec<String> {
     let mut v = Vec::new();
     let mut list = |flag: &str, values: &[String]| {
         for x in values {
@@ -327,26 +331,55 @@ fn describe_filters(f: &FilterArgs) -> Vec<String> {
     list("user", &f.user);
     list("credential", &f.credential);
     list("device", &f.device);
+    list("host", &f.host);
     list("origin-ip", &f.origin_ip);
     list("protocol", &f.protocol);
     list("proxy", &f.proxy);
-    if let Some(s) = &f.search {
-        v.push(format!("--search {s}"));
+    list("not-user", &f.not_user);
+    list("not-credential", &f.not_credential);
+    list("not-device", &f.not_device);
+    list("not-host", &f.not_host);
+    list("not-origin-ip", &f.not_origin_ip);
+    list("not-protocol", &f.not_protocol);
+    list("not-proxy", &f.not_proxy);
+    let texts = [("search", &f.search), ("not-search", &f.not_search)];
+    for (flag, t) in texts {
+        if let Some(t) = t {
+            v.push(format!("--{flag} {t}"));
+        }
     }
-    if let Some(t) = f.since {
-        v.push(format!("--since {t:?}"));
+    let times = [
+        ("since", resolved.since),
+        ("until", resolved.until),
+        ("ended-since", resolved.ended_since),
+        ("ended-until", resolved.ended_until),
+        ("active-at", resolved.active_at),
+    ];
+    for (flag, t) in times {
+        if let Some(t) = t {
+            v.push(format!("--{flag} {}", fmt_time(&t)));
+        }
     }
-    if let Some(t) = f.until {
-        v.push(format!("--until {t:?}"));
+    if let Some(w) = &resolved.during {
+        let end = |t: Option<chrono::NaiveDateTime>| t.map_or_else(String::new, |t| fmt_time(&t));
+        v.push(format!("--during {}..{}", end(w.from), end(w.to)));
     }
-    if f.active {
-        v.push("--active".into());
+    for (flag, on) in [("active", f.active), ("not-active", f.not_active)] {
+        if on {
+            v.push(format!("--{flag}"));
+        }
     }
-    if let Some(d) = f.min_duration {
-        v.push(format!("--min-duration {d}"));
+    let durations = [
+        ("min-duration", f.min_duration),
+        ("max-duration", f.max_duration),
+    ];
+    for (flag, d) in durations {
+        if let Some(d) = d {
+            v.push(format!("--{flag} {d}"));
+        }
     }
-    if let Some(d) = f.max_duration {
-        v.push(format!("--max-duration {d}"));
+    if let Some(e) = &f.filter {
+        v.push(format!("--filter {e}"));
     }
     v
 }
@@ -517,14 +550,14 @@ pub fn run(
             })
             .collect(),
         findings: blocks.into_iter().map(|(_, b)| b).collect(),
-        filters: describe_filters(&args.filter),
+        filters: describe_filters(&args.filter, &outcome.window),
         rules_file: args
             .rules
             .rules
             .as_ref()
             .map_or_else(|| "(defaults)".to_owned(), |p| p.display().to_string()),
         rules: describe_rules(&config),
-        baseline: match (&args.rules.baseline, args.rules.baseline_from) {
+        baseline: match (&args.rules.baseline, outcome.baseline_from) {
             (Some(p), _) => format!("file {}", p.display()),
             (None, Some(from)) => format!(
                 "sessions from {} until --since ({} sessions)",

@@ -600,12 +600,27 @@ pub struct RulesArgs {
     pub baseline: Option<PathBuf>,
     /// Sessions from TIME until --since form the baseline of new-origin (an earlier
     /// window; same forms as --since)
-    #[arg(long, value_name = "TIME", value_parser = parse_since, requires = "since", help_heading = "Audit")]
-    pub baseline_from: Option<chrono::NaiveDateTime>,
+    #[arg(long, value_name = "TIME", value_parser = parse_time_spec, requires = "since", help_heading = "Audit")]
+    pub baseline_from: Option<TimeSpec>,
     /// Judge open sessions as of TIME, appliance local time ("YYYY-MM-DD HH:MM:SS")
     /// [default: now]
     #[arg(long, value_name = "TIME", value_parser = parse_now, help_heading = "Audit")]
     pub now: Option<chrono::NaiveDateTime>,
+}
+
+impl RulesArgs {
+    /// `--baseline-from` on the appliance's clock (`zone`), resolved at `now` as
+    /// `--since` is.
+    pub fn baseline_from_at(
+        &self,
+        zone: &ApplianceZone,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<chrono::NaiveDateTime>, CliError> {
+        self.baseline_from
+            .map(|t| t.resolve(zone, now, BoundKind::Lower))
+            .transpose()
+            .map_err(|e| CliError::Usage(format!("--baseline-from: {e}")))
+    }
 }
 
 /// `segura sessions audit`.
@@ -757,16 +772,6 @@ pub fn parse_zone(s: &str) -> Result<ApplianceZone, String> {
 /// "Now" on the appliance's clock: every use of the current time goes through here.
 pub fn now() -> chrono::NaiveDateTime {
     crate::clock::now().naive
-}
-
-/// `--baseline-from`: the forms of `--since`, on the local clock (the zone of the
-/// appliance is not known while flags are parsed).
-fn parse_since(s: &str) -> Result<chrono::NaiveDateTime, String> {
-    parse_time_spec(s)?.resolve(
-        &ApplianceZone::default(),
-        chrono::Utc::now(),
-        BoundKind::Lower,
-    )
 }
 
 fn parse_now(s: &str) -> Result<chrono::NaiveDateTime, String> {
