@@ -493,3 +493,26 @@ fn a_drop_refused_with_401_twice_is_not_sent_a_third_time() {
     assert_eq!(o.code, 4, "{}", o.stderr);
     assert_eq!(a.server.count(DROP_PREFIX), 2);
 }
+
+/// An error envelope inside an HTTP 200 names the envelope's code as such, never as
+/// an HTTP status the server did not send, for the list, get and drop.
+#[test]
+fn an_error_inside_http_200_is_not_called_an_http_status() {
+    let body = r#"{"code":500,"response":{"status":500,"message":"Unexpected error.","error":true,"error_code":1,"detail":"","mensagem":"Unexpected error.","erro":true,"cod_erro":1}}"#;
+    let a = Attack::new(token_then(move |_| Reply::json(200, body)));
+    let hash = session_hash(1);
+    for args in [
+        vec!["sessions", "list", "-o", "ndjson"],
+        vec!["sessions", "get", "1"],
+        vec!["sessions", "drop", "--yes", hash.as_str()],
+    ] {
+        let o = a.run(&args);
+        assert_ne!(o.code, 0, "{args:?}");
+        assert!(
+            o.stderr.contains("inside an HTTP 200 answer"),
+            "{args:?}: {}",
+            o.stderr
+        );
+        assert!(!o.stderr.contains("HTTP 500"), "{args:?}: {}", o.stderr);
+    }
+}

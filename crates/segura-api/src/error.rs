@@ -107,10 +107,14 @@ pub enum Error {
     },
     /// The server or a gateway failed (HTTP 5xx, "Unexpected error.", bad gateway) or
     /// asked the client to slow down (HTTP 429).
-    #[error("server error (HTTP {status}): {message}")]
+    #[error("server error ({}): {message}", server_status(*status, *in_body))]
     Server {
-        /// HTTP status.
+        /// HTTP status, or the envelope's code for an error inside an HTTP 200
+        /// (`in_body`).
         status: u16,
+        /// Whether the error came as an envelope inside an HTTP 200 answer, `status`
+        /// being the envelope's code.
+        in_body: bool,
         /// The server's message.
         message: String,
         /// Seconds to wait before retrying, from `Retry-After`.
@@ -166,6 +170,14 @@ fn auth_line(kind: AuthFailure, status: Option<u16>, message: &str) -> String {
         AuthFailure::TokenRefused => "access token refused",
     };
     format!("{what}{}: {message}", status_suffix(status))
+}
+
+fn server_status(status: u16, in_body: bool) -> String {
+    if in_body {
+        format!("code {status} inside an HTTP 200 answer")
+    } else {
+        format!("HTTP {status}")
+    }
 }
 
 fn status_suffix(status: Option<u16>) -> String {
@@ -290,10 +302,12 @@ impl Error {
             },
             Error::Server {
                 status,
+                in_body,
                 message,
                 retry_after,
             } => Error::Server {
                 status,
+                in_body,
                 message: f(&message),
                 retry_after,
             },
@@ -538,13 +552,21 @@ pub fn classify_response(status: u16, body: &[u8], retry_after: Option<u64>) -> 
     } else {
         status
     };
+    let in_body = effective != status;
     let message = if facts.message.is_empty() {
         format!("HTTP {effective} with an empty body")
     } else {
         facts.message.clone()
     };
     let m = message.as_str();
-    let st = Some(effective);
+    // An error inside an HTTP 200 never claims an HTTP status it did not have: the
+    // envelope's code is named as such.
+    let st = (!in_body).then_some(effective);
+    let message = if in_body {
+        format!("{m} (code {effective} inside an HTTP 200 answer)")
+    } else {
+        m.to_owned()
+    };
 
     if app_code == Some(ApiException::SESSION_NOT_FOUND) || contains(m, "session not found") {
         return Error::NotFound {
@@ -582,7 +604,7 @@ pub fn classify_response(status: u16, body: &[u8], retry_after: Option<u64>) -> 
     {
         return Error::Timeout {
             kind: TimeoutKind::Gateway,
-            message: format!("HTTP {effective}: {message}"),
+            message: format!("{}: {m}", server_status(effective, in_body)),
         };
     }
     match effective {
@@ -603,12 +625,14 @@ pub fn classify_response(status: u16, body: &[u8], retry_after: Option<u64>) -> 
         },
         429 | 500..=599 => Error::Server {
             status: effective,
-            message,
+            in_body,
+            message: m.to_owned(),
             retry_after,
         },
         _ if contains(m, "unexpected error") => Error::Server {
             status: effective.max(500),
-            message,
+            in_body,
+            message: m.to_owned(),
             retry_after,
         },
         _ => Error::Api {
@@ -702,5 +726,34 @@ mod tests {
         assert!(tls.hint().action.contains("CA certificate"));
         // Library hints speak of the problem; the command line adds its own flags.
         assert!(!tls.hint().action.contains("--"));
+    }
+
+    #[test]
+    fn an_error_inside_http_200_names_the_envelope_code_not_an_http_status() {
+        let in_200 = classify_response(200, &envelope(500, "Unexpected error.", None), None);
+        assert!(matches!(
+            in_200,
+            Error::Server {
+                status: 500,
+                in_body: true,
+                ..
+            }
+        ));
+        let text = in_200.to_string();
+        assert!(
+            text.contains("code 500 inside an HTTP 200 answer"),
+            "{text}"
+        );
+        assert!(!text.contains("HTTP 500"), "{text}");
+        let real = classify_response(500, &envelope(500, "Unexpected error.", None), None);
+        assert!(real.to_string().contains("(HTTP 500)"), "{real}");
+        let not_found =
+            classify_response(200, &envelope(404, "Session not found", Some(1002)), None);
+        let text = not_found.to_string();
+        assert!(
+            text.contains("code 404 inside an HTTP 200 answer"),
+            "{text}"
+        );
+        assert!(!text.contains("HTTP 404"), "{text}");
     }
 }

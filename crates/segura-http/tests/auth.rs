@@ -351,15 +351,24 @@ async fn a_thousand_calls_after_a_local_expiry_share_one_token_request() {
     let server = start(
         MockConfig::default()
             .sessions(100)
-            .token_lifetime(Duration::from_secs(1)),
+            .token_lifetime(Duration::from_secs(2)),
     )
     .await;
     let api = client(concurrent_config(&server));
     ok(api.get_session(id_at(&server, 0)).await);
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    // A 2 s token is used for 1 s: past it, the thousand calls need one renewal, and
+    // one more for every further second they take on a loaded machine.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let started = std::time::Instant::now();
     concurrent_gets(&api, &server, 1000).await;
+    let renewals_allowed = 1 + started.elapsed().as_secs();
     let stats = server.stats();
-    assert_eq!(stats.token_requests, 2);
+    assert!(
+        (2..=1 + renewals_allowed).contains(&stats.token_requests),
+        "{} token requests in {:?}",
+        stats.token_requests,
+        started.elapsed()
+    );
     assert_eq!(stats.unauthorized, 0);
 }
 
