@@ -610,3 +610,82 @@ fn a_ca_file_that_is_not_pem_is_named_as_the_problem() {
         out.stderr
     );
 }
+
+/// `stats` and `watch` tables hold on an 80-column terminal too: no line is wider,
+/// times and ids are whole, only text is shortened.
+#[test]
+fn stats_and_watch_tables_fit_80_columns() {
+    let f = Fixture::new(1);
+    let mut snap = String::new();
+    let users = [
+        "李小龙",
+        "deploy 🚀",
+        "ann-with-a-very-long-user-name-indeed",
+    ];
+    for id in 1..=60u64 {
+        let end = (id % 5 != 0).then_some("2023-01-15 10:10:00");
+        snap.push_str(&session(
+            id * 1_000_003,
+            users[(id % 3) as usize],
+            "2023-01-15 10:00:00",
+            end,
+        ));
+        snap.push('\n');
+    }
+    let path = write(&f, "s80.ndjson", snap.as_bytes());
+    for by in [
+        "user",
+        "device",
+        "credential",
+        "protocol",
+        "proxy",
+        "origin-ip",
+    ] {
+        let out = on_tty(
+            &f,
+            &f.bare(),
+            80,
+            &["sessions", "stats", "--input", s(&path), "--by", by],
+        );
+        out.code(0);
+        let lines: Vec<&str> = out.stdout.lines().collect();
+        assert!(lines.len() >= 3, "--by {by}: {}", out.stdout);
+        for line in &lines {
+            assert!(
+                shown_width(line) <= 80,
+                "--by {by}: {line:?} is wider than 80"
+            );
+        }
+        assert!(lines[0].contains("SESSIONS"), "{}", lines[0]);
+        assert!(
+            lines.last().is_some_and(|l| l.contains("60 sessions")),
+            "{}",
+            out.stdout
+        );
+    }
+    let out = on_tty(
+        &f,
+        &f.bare(),
+        80,
+        &["sessions", "watch", "--once", "--input", s(&path)],
+    );
+    out.code(0);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(
+        lines.len(),
+        62,
+        "header, 60 events, the poll's line:\n{}",
+        out.stdout
+    );
+    for (i, line) in lines.iter().enumerate() {
+        assert!(shown_width(line) <= 80, "{line:?} is wider than 80");
+        if (1..=60).contains(&i) {
+            assert!(
+                line.contains("2023-01-15 10:00:00"),
+                "a whole start: {line:?}"
+            );
+            let id = (i as u64) * 1_000_003;
+            assert!(line.contains(&id.to_string()), "a whole id {id}: {line:?}");
+        }
+    }
+}
