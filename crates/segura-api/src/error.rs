@@ -7,6 +7,7 @@
 //! JSON, the OAuth server's JSON, an HTML page, an empty body) into an [`Error`].
 
 use std::fmt;
+use std::sync::Arc;
 
 use segura_model::{ApiException, Envelope};
 
@@ -58,6 +59,49 @@ pub enum AuthFailure {
     TokenRefused,
 }
 
+/// The underlying error of an [`Error`], kept for [`std::error::Error::source`]: a
+/// transport's own error (reqwest's, hyper's, an I/O error), whose chain continues
+/// from it. Causes take no part in equality: two errors are equal when what they say
+/// is.
+#[derive(Clone)]
+pub struct Cause(Arc<dyn std::error::Error + Send + Sync>);
+
+impl Cause {
+    /// Keeps `error` as a cause.
+    pub fn new(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self(Arc::new(error))
+    }
+
+    /// Keeps an error already shared.
+    pub fn from_shared(error: Arc<dyn std::error::Error + Send + Sync>) -> Self {
+        Self(error)
+    }
+}
+
+impl PartialEq for Cause {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl fmt::Debug for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+impl std::error::Error for Cause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
 /// Every way a call to PAM Core can fail, by stage.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -76,6 +120,9 @@ pub enum Error {
         kind: ConnectFailure,
         /// Detail from the transport.
         message: String,
+        /// The transport's own error, when it gave one.
+        #[source]
+        cause: Option<Cause>,
     },
     /// A wait ran out.
     #[error("timed out ({kind:?}): {message}")]
@@ -84,6 +131,9 @@ pub enum Error {
         kind: TimeoutKind,
         /// Detail.
         message: String,
+        /// The transport's own error, when it gave one.
+        #[source]
+        cause: Option<Cause>,
     },
     /// Authentication or authorization was refused.
     #[error("{}", auth_line(*kind, *status, message))]
@@ -170,6 +220,20 @@ fn auth_line(kind: AuthFailure, status: Option<u16>, message: &str) -> String {
         AuthFailure::TokenRefused => "access token refused",
     };
     format!("{what}{}: {message}", status_suffix(status))
+}
+
+/// Whether `f` leaves the text of every error in `cause`'s chain as it is: a cause
+/// whose text a redaction would change is dropped rather than kept unredacted.
+fn unchanged_by(cause: &Cause, f: &impl Fn(&str) -> String) -> bool {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(cause);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if f(&text) != text {
+            return false;
+        }
+        next = e.source();
+    }
+    true
 }
 
 fn server_status(status: u16, in_body: bool) -> String {
@@ -274,13 +338,23 @@ impl Error {
             Error::Config { message } => Error::Config {
                 message: f(&message),
             },
-            Error::Connect { kind, message } => Error::Connect {
+            Error::Connect {
+                kind,
+                message,
+                cause,
+            } => Error::Connect {
                 kind,
                 message: f(&message),
+                cause: cause.filter(|c| unchanged_by(c, &f)),
             },
-            Error::Timeout { kind, message } => Error::Timeout {
+            Error::Timeout {
+                kind,
+                message,
+                cause,
+            } => Error::Timeout {
                 kind,
                 message: f(&message),
+                cause: cause.filter(|c| unchanged_by(c, &f)),
             },
             Error::Auth {
                 kind,
@@ -605,6 +679,7 @@ pub fn classify_response(status: u16, body: &[u8], retry_after: Option<u64>) -> 
         return Error::Timeout {
             kind: TimeoutKind::Gateway,
             message: format!("{}: {m}", server_status(effective, in_body)),
+            cause: None,
         };
     }
     match effective {
@@ -718,6 +793,7 @@ mod tests {
         assert!(classify_response(429, b"", Some(3)).is_retryable());
         assert!(!classify_response(500, b"", None).is_retryable());
         let tls = Error::Connect {
+            cause: None,
             kind: ConnectFailure::Tls,
             message: "x".into(),
         };
@@ -755,5 +831,20 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("HTTP 404"), "{text}");
+    }
+
+    #[test]
+    fn a_cause_is_kept_unless_a_redaction_would_change_it() {
+        let with = |text: &str| Error::Connect {
+            kind: ConnectFailure::Refused,
+            message: "refused".into(),
+            cause: Some(Cause::new(std::io::Error::other(text.to_owned()))),
+        };
+        let redact = |m: &str| m.replace("s3cret", "[redacted]");
+        let kept = with("connection refused").map_messages(redact);
+        let source = std::error::Error::source(&kept).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("connection refused"));
+        let dropped = with("refused for s3cret").map_messages(redact);
+        assert!(std::error::Error::source(&dropped).is_none(), "{dropped:?}");
     }
 }

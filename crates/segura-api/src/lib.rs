@@ -65,7 +65,8 @@ pub use client::{Client, ClientOptions, RetryPolicy};
 pub use decoder::{DecoderConfig, ListDecoder, Step};
 pub use drop_answer::{is_recognised_drop, parse_drop_answer};
 pub use error::{
-    classify_response, config_error, AuthFailure, ConnectFailure, Error, Hint, Stage, TimeoutKind,
+    classify_response, config_error, AuthFailure, Cause, ConnectFailure, Error, Hint, Stage,
+    TimeoutKind,
 };
 pub use expr::{ExprError, Expression};
 pub use filter::{Pattern, SessionFilter, TimeWindow};

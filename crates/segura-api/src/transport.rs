@@ -17,7 +17,7 @@ use bytes::Bytes;
 use futures_core::Stream;
 use http::{HeaderMap, Request, StatusCode};
 
-use crate::error::{ConnectFailure, Error, TimeoutKind};
+use crate::error::{Cause, ConnectFailure, Error, TimeoutKind};
 
 /// A response body, chunk by chunk, as a transport delivers it.
 pub type BodyChunks = Pin<Box<dyn Stream<Item = Result<Bytes, TransportError>> + Send>>;
@@ -170,14 +170,17 @@ impl TransportError {
             TransportErrorKind::Connect(kind) => Error::Connect {
                 kind,
                 message: self.message,
+                cause: self.source.map(Cause::from_shared),
             },
             TransportErrorKind::ConnectTimeout => Error::Timeout {
                 kind: TimeoutKind::Connect,
                 message: self.message,
+                cause: self.source.map(Cause::from_shared),
             },
             TransportErrorKind::Idle => Error::Timeout {
                 kind: TimeoutKind::Idle,
                 message: self.message,
+                cause: self.source.map(Cause::from_shared),
             },
             TransportErrorKind::Interrupted => Error::InvalidResponse {
                 message: format!(

@@ -181,6 +181,7 @@ async fn a_transport_error_midway_comes_after_the_complete_sessions() {
         Err(Error::Timeout {
             kind: segura_api::TimeoutKind::Idle,
             message: "no data for 1s".into(),
+            cause: None,
         }),
     ];
     let mut stream = SessionStream::new(Box::pin(futures_util::stream::iter(items)));
@@ -450,6 +451,7 @@ async fn a_timeout_of_the_body_passes_through() {
     let timeout = Error::Timeout {
         kind: segura_api::TimeoutKind::Total,
         message: "deadline".into(),
+        cause: None,
     };
     let mut stream = body_then(vec![TWO], timeout.clone());
     let mut last = None;

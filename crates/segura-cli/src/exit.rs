@@ -290,6 +290,7 @@ mod tests {
                 ApiError::Connect {
                     kind: ConnectFailure::Tls,
                     message: "bad cert".into(),
+                    cause: None,
                 },
                 7,
             ),
@@ -297,6 +298,7 @@ mod tests {
                 ApiError::Timeout {
                     kind: TimeoutKind::Idle,
                     message: "idle".into(),
+                    cause: None,
                 },
                 7,
             ),
@@ -362,6 +364,7 @@ mod tests {
         let tls = CliError::from(ApiError::Connect {
             kind: ConnectFailure::Tls,
             message: "unknown issuer".into(),
+            cause: None,
         })
         .report();
         assert!(
@@ -372,6 +375,7 @@ mod tests {
         let idle = CliError::from(ApiError::Timeout {
             kind: TimeoutKind::Idle,
             message: "no data".into(),
+            cause: None,
         })
         .report();
         assert!(

@@ -59,12 +59,12 @@ async fn documented_error_table() {
         ),
         (
             Fault::GatewayTimeout,
-            |e| matches!(e, Error::Timeout { kind: TimeoutKind::Gateway, message } if message.contains("timing out")),
+            |e| matches!(e, Error::Timeout { kind: TimeoutKind::Gateway, message, .. } if message.contains("timing out")),
             "connectivity",
         ),
         (
             Fault::RequestTimeout,
-            |e| matches!(e, Error::Timeout { kind: TimeoutKind::Gateway, message } if message.contains("Request timed out")),
+            |e| matches!(e, Error::Timeout { kind: TimeoutKind::Gateway, message, .. } if message.contains("Request timed out")),
             "connectivity",
         ),
     ];

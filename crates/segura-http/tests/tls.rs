@@ -38,11 +38,27 @@ async fn an_untrusted_certificate_is_a_tls_error_that_suggests_ca_cert() {
         Error::Connect {
             kind: ConnectFailure::Tls,
             message,
+            ..
         } => assert!(message.contains("certificate"), "{message}"),
         other => panic!("{other:?}"),
     }
     assert_hint(&e, "CA certificate");
     assert!(e.never_reached_server() && !e.is_retryable());
+    // The transport's own errors stay reachable as the error's source chain, down to
+    // the TLS layer's verdict on the certificate.
+    let mut chain = Vec::new();
+    let mut next = std::error::Error::source(&e);
+    while let Some(cause) = next {
+        chain.push(cause.to_string());
+        next = cause.source();
+    }
+    assert!(!chain.is_empty(), "no source kept: {e:?}");
+    assert!(
+        chain
+            .iter()
+            .any(|c| c.to_lowercase().contains("certificate")),
+        "{chain:#?}"
+    );
     // Not even the token request reached the server: the secret never left.
     assert_eq!(server.stats().requests, 0);
 }

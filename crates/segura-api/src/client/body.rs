@@ -126,6 +126,7 @@ where
                     return Poll::Ready(Some(Err(Error::Timeout {
                         kind: TimeoutKind::Total,
                         message,
+                        cause: None,
                     })));
                 }
             }
@@ -154,6 +155,7 @@ impl<S> BodyStream<S> {
                 human(self.idle),
                 self.bytes
             ),
+            cause: None,
         }
     }
 }

@@ -465,6 +465,7 @@ async fn within<F: Future>(call: &Call, fut: F) -> Result<F::Output, Error> {
                     call.path,
                     duration_text(total)
                 ),
+                cause: None,
             }),
     }
 }

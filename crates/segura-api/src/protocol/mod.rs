@@ -237,17 +237,20 @@ mod tests {
         let connect = |kind| Error::Connect {
             kind,
             message: String::new(),
+            cause: None,
         };
         assert!(provably_unsent(&connect(ConnectFailure::Refused)));
         assert!(provably_unsent(&connect(ConnectFailure::Dns)));
         assert!(!provably_unsent(&connect(ConnectFailure::Tls)));
         assert!(provably_unsent(&Error::Timeout {
             kind: TimeoutKind::Connect,
-            message: String::new()
+            message: String::new(),
+            cause: None,
         }));
         assert!(!provably_unsent(&Error::Timeout {
             kind: TimeoutKind::Gateway,
-            message: String::new()
+            message: String::new(),
+            cause: None,
         }));
         let busy = crate::classify_response(503, b"", None);
         assert!(!provably_unsent(&busy));
