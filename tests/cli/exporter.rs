@@ -680,17 +680,7 @@ fn the_documented_alert_rule_is_valid_and_fires_after_8h() {
     let dir = tempfile::tempdir().expect("temp dir");
     let rules = dir.path().join("rules.yml");
     std::fs::write(&rules, alert_rule()).expect("write");
-    let out = Command::new(promtool())
-        .args(["check", "rules"])
-        .arg(&rules)
-        .output()
-        .expect("promtool runs");
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    promtool_succeeds(dir.path(), &["check", "rules", "rules.yml"]);
     // promtool's rule unit test: a session open for 7h59m40s does not alert, one open
     // for 8h06m40s (over 8h for longer than the rule's 5m `for`) does.
     let test = dir.path().join("test.yml");
@@ -716,14 +706,20 @@ fn the_documented_alert_rule_is_valid_and_fires_after_8h() {
          \x20       description: 'The oldest open rdp session on pam has been open for 8h 6m 40s.'\n",
     )
     .expect("write");
+    promtool_succeeds(dir.path(), &["test", "rules", "test.yml"]);
+}
+
+/// Runs `promtool ARGS` in `dir` and asserts that it succeeds.
+#[track_caller]
+fn promtool_succeeds(dir: &std::path::Path, args: &[&str]) {
     let out = Command::new(promtool())
-        .current_dir(dir.path())
-        .args(["test", "rules", "test.yml"])
+        .current_dir(dir)
+        .args(args)
         .output()
         .expect("promtool runs");
     assert!(
         out.status.success(),
-        "{}{}",
+        "promtool {args:?}: {}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );

@@ -68,7 +68,7 @@ struct UserLabel {
 
 type FloatGauge = Gauge<f64, AtomicU64>;
 
-/// Every metric, registered in [`Metrics::registry`].
+/// Every metric, and the registry that encodes them.
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
@@ -281,7 +281,8 @@ pub fn user_label(user: &str) -> String {
 fn per_user(snap: &Snapshot) -> Vec<(String, u64)> {
     let mut counts: HashMap<String, u64> = HashMap::new();
     for s in snap.open.values() {
-        *counts.entry(user_label(&s.user)).or_default() += 1;
+        // Already a label: escaped and cut when the poll kept it.
+        *counts.entry(s.user.to_string()).or_default() += 1;
     }
     let mut all: Vec<(String, u64)> = counts.into_iter().collect();
     all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));

@@ -44,7 +44,8 @@ pub struct OpenSession {
     pub protocol: &'static str,
     /// [`proxy_label`].
     pub proxy: &'static str,
-    /// The PAM user, as received (only with `--per-user`; empty otherwise).
+    /// The PAM user as a label ([`super::metrics::user_label`]: escaped, at most 128
+    /// characters), only with `--per-user`; empty otherwise.
     pub user: Box<str>,
     /// The start, on the appliance's clock.
     pub start: NaiveDateTime,
@@ -59,9 +60,9 @@ pub struct Snapshot {
     pub listed: u64,
     /// The highest numeric id in the list.
     pub max_id: Option<u64>,
-    /// The protocols of the matching sessions, already ended, whose id is above the
-    /// `after_id` of the poll: sessions that started and ended between two polls.
-    pub ended_unseen: Vec<&'static str>,
+    /// The matching sessions already ended whose id is above the `after_id` of the
+    /// poll (they started and ended between two polls), counted per protocol label.
+    pub ended_unseen: HashMap<&'static str, u64>,
 }
 
 /// Streams the list of `feed` once. Sessions with an id above `after_id` (the previous
@@ -102,7 +103,7 @@ fn take(
     let protocol = protocol_label(&s.protocol);
     if s.end.is_some() {
         if after_id.is_some_and(|a| id > a) {
-            snap.ended_unseen.push(protocol);
+            *snap.ended_unseen.entry(protocol).or_default() += 1;
         }
         return;
     }
@@ -112,7 +113,7 @@ fn take(
             protocol,
             proxy: proxy_label(&s.proxy),
             user: if users {
-                s.user.as_str().into()
+                super::metrics::user_label(&s.user).into()
             } else {
                 "".into()
             },
@@ -162,9 +163,9 @@ impl Tracker {
                     *c.ended.entry(s.protocol).or_default() += 1;
                 }
             }
-            for p in &snap.ended_unseen {
-                *c.started.entry(p).or_default() += 1;
-                *c.ended.entry(p).or_default() += 1;
+            for (p, n) in &snap.ended_unseen {
+                *c.started.entry(p).or_default() += n;
+                *c.ended.entry(p).or_default() += n;
             }
             c
         });
