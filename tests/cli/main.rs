@@ -5,6 +5,7 @@
 mod adversary;
 mod config;
 mod errors;
+mod exporter;
 mod get_drop;
 mod hostile;
 mod hostile_audit;

@@ -18,6 +18,9 @@ use crate::timespec::{
     parse_human_duration, parse_time_spec, parse_window, BoundKind, TimeSpec, WindowSpec,
 };
 
+mod exporter;
+pub use exporter::ExporterArgs;
+
 /// The exit codes, shown at the end of `segura --help`.
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
@@ -226,6 +229,8 @@ pub enum SessionsCommand {
     Audit(AuditArgs),
     /// Write a self-contained HTML audit report
     Report(ReportArgs),
+    /// Serve Prometheus metrics of the sessions, polled in the background
+    Exporter(ExporterArgs),
 }
 
 /// `segura config ...`.

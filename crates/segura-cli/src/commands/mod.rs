@@ -6,6 +6,7 @@ pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod drop;
+pub mod exporter;
 pub mod get;
 pub mod list;
 pub mod man;
@@ -370,6 +371,14 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             with_feed(&ctx, args.filter.input.as_deref(), |feed| {
                 watch::run(feed, &args, stdout(), &opts, &mut warn)
             })
+        }
+        Command::Sessions(SessionsCommand::Exporter(mut args)) => {
+            args.filter.zone = ctx.zone;
+            let ctx = Ctx {
+                watch_poll: true,
+                ..ctx
+            };
+            exporter::run(&ctx, args)
         }
         Command::Sessions(SessionsCommand::Get(args)) => {
             let opts = ctx.output_opts(args.fields.clone());
