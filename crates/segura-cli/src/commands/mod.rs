@@ -13,6 +13,7 @@ pub mod matched;
 pub mod report;
 pub mod rules_file;
 pub mod stats;
+pub mod top;
 pub mod watch;
 
 use std::io::{self, BufWriter, IsTerminal, StdoutLock, Write};
@@ -370,6 +371,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             with_feed(&ctx, args.filter.input.as_deref(), |feed| {
                 watch::run(feed, &args, stdout(), &opts, &mut warn)
             })
+        }
+        Command::Sessions(SessionsCommand::Top(mut args)) => {
+            args.filter.zone = ctx.zone;
+            top::run(&ctx, &args)
         }
         Command::Sessions(SessionsCommand::Get(args)) => {
             let opts = ctx.output_opts(args.fields.clone());
