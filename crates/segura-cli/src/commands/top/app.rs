@@ -402,8 +402,8 @@ impl App {
             KeyCode::Char('r') => return Action::Poll,
             KeyCode::Char('k') => self.move_by(-1),
             KeyCode::Char('j') => self.move_by(1),
-            KeyCode::Char('s') => self.sort = self.sort.shifted(1),
-            KeyCode::Char('S') => self.sort = self.sort.shifted(-1),
+            KeyCode::Char('s') => self.sort_by(self.sort.shifted(1)),
+            KeyCode::Char('S') => self.sort_by(self.sort.shifted(-1)),
             KeyCode::Char('R') => self.reverse = !self.reverse,
             KeyCode::Char(c @ '1'..='7') => {
                 let i = usize::from(c as u8 - b'1');
@@ -560,7 +560,8 @@ mod tests {
         a.refresh(at(NOW));
         assert_eq!(users(&a), ["carol", "bob", "alice"]);
         a.on_key(key('s'), 10);
-        assert_eq!((a.sort, a.reverse), (Column::Credential, true));
+        // A new column starts in its natural order.
+        assert_eq!((a.sort, a.reverse), (Column::Credential, false));
         a.on_key(key('R'), 10);
         a.on_key(key('S'), 10);
         a.on_key(key('S'), 10);

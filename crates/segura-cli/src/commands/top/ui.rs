@@ -297,6 +297,7 @@ fn draw_table(
             widths[i] = widths[i].max(w.min(MAX_WIDTH[i]));
         }
     }
+    fit(&mut widths, usize::from(area.width));
     let rows: Vec<TableRow<'_>> = cells
         .into_iter()
         .enumerate()
@@ -314,7 +315,7 @@ fn draw_table(
         .map(|&w| Constraint::Length(u16::try_from(w).unwrap_or(u16::MAX)));
     let table = Table::new(rows, constraints)
         .header(TableRow::new(titles).style(theme.header()))
-        .column_spacing(2);
+        .column_spacing(SPACING as u16);
     frame.render_widget(table, area);
     if total == 0 {
         let text = if app.last_poll.is_none() {
@@ -332,6 +333,29 @@ fn draw_table(
             };
             frame.render_widget(Paragraph::new(format!(" {text}")).style(theme.dim()), line);
         }
+    }
+}
+
+/// The columns whose text may be cut when the screen is too narrow, widest first;
+/// protocol, start and open-for are never cut.
+const SHRINKABLE: [usize; 4] = [0, 1, 2, 4];
+/// The narrowest a cut column gets.
+const MIN_WIDTH: usize = 6;
+/// Spaces between columns.
+const SPACING: usize = 2;
+
+/// Narrows the widest cuttable columns, one cell at a time, until the row fits `width`.
+fn fit(widths: &mut [usize], width: usize) {
+    let spacing = SPACING * widths.len().saturating_sub(1);
+    while widths.iter().sum::<usize>() + spacing > width {
+        let Some(&widest) = SHRINKABLE
+            .iter()
+            .filter(|&&i| widths[i] > MIN_WIDTH)
+            .max_by_key(|&&i| widths[i])
+        else {
+            return;
+        };
+        widths[widest] -= 1;
     }
 }
 
@@ -456,6 +480,18 @@ mod tests {
             .all(|c| c.fg == Color::Reset && c.bg == Color::Reset));
         let buf = render(&mut app, true);
         assert!(buf.content().iter().any(|c| c.fg != Color::Reset));
+    }
+
+    #[test]
+    fn a_narrow_screen_cuts_the_widest_text_columns_first() {
+        let mut w = vec![20, 24, 28, 8, 39, 19, 10];
+        fit(&mut w, 120);
+        assert_eq!(w.iter().sum::<usize>() + 12, 120);
+        assert_eq!((w[3], w[5], w[6]), (8, 19, 10));
+        assert_eq!(w[0], 20);
+        let mut w = vec![20, 24, 28, 8, 39, 19, 10];
+        fit(&mut w, 10);
+        assert_eq!(w, [6, 6, 6, 8, 6, 19, 10]);
     }
 
     #[test]
