@@ -533,3 +533,48 @@ fn hostile_text_from_the_server_shows_escaped() {
     pane.keys(&["Escape", "q"]);
     pane.wait_for("segura exited with 0");
 }
+
+#[test]
+fn a_long_poll_shows_its_progress_and_the_keys_still_work() {
+    let (f, open, pane) = started(&["--interval", "1h"]);
+    // 120 sessions, 25 ms each: a poll of three seconds.
+    f.server.set_fault(
+        segura_mock::FaultTarget::List,
+        segura_mock::Fault::Delay(Duration::from_millis(25)),
+    );
+    pane.keys(&["r"]);
+    let s = pane.wait("progress", |s| {
+        s.contains("polling… ") && !s.contains("polling… 0 sessions")
+    });
+    assert!(s.contains("sessions read"), "{s}");
+    // The screen answers while the poll runs.
+    pane.keys(&["?"]);
+    let s = pane.wait_for("filter as you type");
+    assert!(
+        s.contains("polling… "),
+        "the poll ended before the key was handled:\n{s}"
+    );
+    pane.keys(&["Escape"]);
+    f.server.clear_faults();
+    let s = pane.wait("the poll's end", |s| !s.contains("polling… "));
+    assert!(s.contains(&format!("{} open", open.len())), "{s}");
+    assert!(s.contains("120 sessions listed"), "{s}");
+}
+
+#[test]
+fn a_failing_poll_keeps_the_previous_sessions_and_says_why() {
+    let (f, open, pane) = started(&["--interval", "1h", "--retries", "0"]);
+    f.server.push_faults(
+        1,
+        segura_mock::FaultTarget::List,
+        segura_mock::Fault::InternalError,
+    );
+    pane.keys(&["r"]);
+    let s = pane.wait_for("last poll failed");
+    assert!(s.contains(&format!("{} open", open.len())), "{s}");
+    assert_eq!(rows(&s).len(), open.len(), "{s}");
+    pane.keys(&["r"]);
+    pane.wait(&"the error cleared".to_string(), |s| {
+        !s.contains("last poll failed") && s.contains("120 sessions listed")
+    });
+}

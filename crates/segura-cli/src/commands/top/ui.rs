@@ -14,6 +14,7 @@ use ratatui::Frame;
 use unicode_width::UnicodeWidthStr;
 
 use super::app::{App, Column, Mode};
+use crate::progress::with_commas;
 
 /// The widest a column gets; longer text is cut at the edge (Enter shows it whole).
 const MAX_WIDTH: [usize; 7] = [20, 24, 28, 10, 39, 19, 10];
@@ -75,19 +76,6 @@ impl Theme {
             Style::new().add_modifier(Modifier::REVERSED)
         }
     }
-}
-
-/// `1234567` as `1,234,567`.
-fn with_commas(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn seconds(d: std::time::Duration) -> String {
@@ -492,11 +480,5 @@ mod tests {
         let mut w = vec![20, 24, 28, 8, 39, 19, 10];
         fit(&mut w, 10);
         assert_eq!(w, [6, 6, 6, 8, 6, 19, 10]);
-    }
-
-    #[test]
-    fn counts_read_well() {
-        assert_eq!(with_commas(1_234_567), "1,234,567");
-        assert_eq!(with_commas(12), "12");
     }
 }
