@@ -140,8 +140,8 @@ impl Row {
 pub struct Pending {
     /// The 40-hex session_id to drop.
     pub hash: SessionHash,
-    /// The question asked.
-    pub question: String,
+    /// The question asked, line by line.
+    pub question: Vec<String>,
 }
 
 /// What the screen shows on top of the list.
@@ -422,16 +422,22 @@ impl App {
             }
             KeyCode::Char('d') => match self.selected_row() {
                 Some(r) => {
-                    let question = format!(
-                        "Drop the {} session of {} on {} from {}, open since {} ({})? \
-                         Its user is disconnected at once. [y/n]",
-                        r.cells[Column::Protocol.index()],
-                        r.cells[Column::User.index()],
-                        r.cells[Column::Device.index()],
-                        r.cells[Column::Origin.index()],
-                        r.cells[Column::Started.index()],
-                        r.session.session_id.as_str(),
-                    );
+                    let cell = |c: Column| r.cells[c.index()].as_str();
+                    let question = vec![
+                        "Drop this session? Its user is disconnected at once.".to_owned(),
+                        String::new(),
+                        format!("  user     {}", cell(Column::User)),
+                        format!(
+                            "  device   {} ({})",
+                            cell(Column::Device),
+                            cell(Column::Protocol)
+                        ),
+                        format!("  from     {}", cell(Column::Origin)),
+                        format!("  since    {}", cell(Column::Started)),
+                        format!("  session  {}", r.session.session_id.as_str()),
+                        String::new(),
+                        "y: drop it    n or Esc: keep it".to_owned(),
+                    ];
                     self.mode = Mode::Confirm(Pending {
                         hash: r.session.session_id.clone(),
                         question,
@@ -651,8 +657,14 @@ mod tests {
         let Mode::Confirm(p) = a.mode.clone() else {
             panic!("no confirmation: {:?}", a.mode)
         };
-        for part in ["carol", "dc01:3389", "2024-05-06 10:00:00", "10.0.0.1"] {
-            assert!(p.question.contains(part), "{}", p.question);
+        let q = p.question.join("\n");
+        for part in [
+            "user     carol",
+            "device   dc01:3389",
+            "since    2024-05-06 10:00:00",
+            "from     10.0.0.1",
+        ] {
+            assert!(q.contains(part), "{q}");
         }
         // Other keys do nothing while asking.
         assert_eq!(a.on_key(key('q'), 10), Action::None);

@@ -150,7 +150,7 @@ pub fn draw(
             }
         }
         Mode::Confirm(p) => {
-            let lines = vec![Line::from(p.question)];
+            let lines = p.question.into_iter().map(Line::from).collect();
             popup(frame, lines, " drop session: y / n ", 70, theme.error());
         }
         Mode::Help => {
@@ -351,7 +351,18 @@ fn fit(widths: &mut [usize], width: usize) {
 fn popup(frame: &mut Frame<'_>, lines: Vec<Line<'_>>, title: &str, percent: u16, border: Style) {
     let area = frame.area();
     let width = (area.width * percent / 100).max(20).min(area.width);
-    let height = (u16::try_from(lines.len()).unwrap_or(u16::MAX) + 2).min(area.height);
+    // Lines wider than the box wrap: count the rows they take (one more when any
+    // wraps, as words wrap before the edge).
+    let inner = usize::from(width.saturating_sub(2)).max(1);
+    let mut rows = 0;
+    let mut wraps = false;
+    for l in &lines {
+        let w = l.width();
+        rows += w.div_ceil(inner).max(1);
+        wraps |= w > inner;
+    }
+    let rows = rows + usize::from(wraps) + 2;
+    let height = u16::try_from(rows).unwrap_or(u16::MAX).min(area.height);
     let rect = Rect {
         x: area.x + (area.width - width) / 2,
         y: area.y + (area.height - height) / 2,
@@ -476,7 +487,12 @@ mod tests {
         fit(&mut w, 120);
         assert_eq!(w.iter().sum::<usize>() + 12, 120);
         assert_eq!((w[3], w[5], w[6]), (8, 19, 10));
-        assert_eq!(w[0], 20);
+        // The widest were cut down to a level.
+        let cut = [w[0], w[1], w[2], w[4]];
+        assert!(cut.iter().max().unwrap() - cut.iter().min().unwrap() <= 1, "{w:?}");
+        let mut w = vec![10, 12, 28, 8, 39, 19, 10];
+        fit(&mut w, 120);
+        assert_eq!((w[0], w[1]), (10, 12), "{w:?}");
         let mut w = vec![20, 24, 28, 8, 39, 19, 10];
         fit(&mut w, 10);
         assert_eq!(w, [6, 6, 6, 8, 6, 19, 10]);
