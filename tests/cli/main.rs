@@ -20,4 +20,5 @@ mod misc;
 mod reliability;
 mod stats;
 mod support;
+mod top;
 mod watch;

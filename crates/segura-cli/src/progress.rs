@@ -45,7 +45,8 @@ fn clear(shown: &mut bool) {
     }
 }
 
-fn with_commas(n: u64) -> String {
+/// `1234567` as `1,234,567`.
+pub fn with_commas(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {

@@ -13,6 +13,10 @@ use segura_api::sort::SortKey;
 use segura_api::{stats, ApplianceZone, Expression, Pattern, SessionFilter, TimeWindow};
 use segura_model::{Field, SessionDuration, SessionHash, SessionId};
 
+mod top;
+
+pub use top::TopArgs;
+
 use crate::exit::CliError;
 use crate::timespec::{
     parse_human_duration, parse_time_spec, parse_window, BoundKind, TimeSpec, WindowSpec,
@@ -197,7 +201,7 @@ pub enum TimeFormat {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Remote sessions: list, get, drop, stats, watch
+    /// Remote sessions: list, get, drop, stats, watch, top
     #[command(subcommand, visible_alias = "session")]
     Sessions(SessionsCommand),
     /// The effective configuration
@@ -231,6 +235,8 @@ pub enum SessionsCommand {
     Report(ReportArgs),
     /// Serve Prometheus metrics of the sessions, polled in the background
     Exporter(ExporterArgs),
+    /// A live, full-screen view of the open sessions
+    Top(TopArgs),
 }
 
 /// `segura config ...`.

@@ -3,6 +3,7 @@
 use std::io::{self, BufRead, Write};
 
 use segura_api::{Error as ApiError, SessionApi};
+use segura_model::SessionHash;
 use serde::Serialize;
 use tokio::runtime::Runtime;
 
@@ -68,6 +69,33 @@ fn not_understood(error: ApiError) -> CliError {
     CliError::from(error)
 }
 
+/// Drops `hash` without asking (the caller has confirmed): the request and the check of
+/// its answer, as `sessions drop` and `sessions top` make them. The server's message.
+pub fn execute(
+    rt: &Runtime,
+    api: &dyn SessionApi,
+    hash: &SessionHash,
+) -> Result<Option<String>, CliError> {
+    let response = rt
+        .block_on(api.drop_session(hash))
+        .map_err(not_understood)?;
+    // Every transport should refuse an answer that is not a recognised success; this
+    // holds for any implementation of the API all the same.
+    if !segura_api::is_recognised_drop(&response) {
+        return Err(not_understood(ApiError::InvalidResponse {
+            message: format!(
+                "{} (no recognised success message)",
+                segura_api::drop_answer::NOT_UNDERSTOOD
+            ),
+            offset: 0,
+            path: None,
+            sessions_before: 0,
+            truncated: false,
+        }));
+    }
+    Ok(response.envelope.message().map(str::to_owned))
+}
+
 /// Drops the session once confirmed; `interactive` tells whether a person can answer.
 pub fn run(
     rt: &Runtime,
@@ -95,28 +123,11 @@ pub fn run(
             )));
         }
     }
-    let response = rt
-        .block_on(api.drop_session(hash))
-        .map_err(not_understood)?;
-    // Every transport should refuse an answer that is not a recognised success; this
-    // holds for any implementation of the API all the same.
-    if !segura_api::is_recognised_drop(&response) {
-        return Err(not_understood(ApiError::InvalidResponse {
-            message: format!(
-                "{} (no recognised success message)",
-                segura_api::drop_answer::NOT_UNDERSTOOD
-            ),
-            offset: 0,
-            path: None,
-            sessions_before: 0,
-            truncated: false,
-        }));
-    }
-    let message = response.envelope.message();
+    let message = execute(rt, api, hash)?;
     let record = Dropped {
         session_id: hash.as_str(),
         dropped: true,
-        message,
+        message: message.as_deref(),
     };
     let written = match opts.format {
         Format::Json | Format::Ndjson => serde_json::to_writer(&mut out, &record)

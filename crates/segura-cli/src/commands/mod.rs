@@ -14,6 +14,7 @@ pub mod matched;
 pub mod report;
 pub mod rules_file;
 pub mod stats;
+pub mod top;
 pub mod watch;
 
 use std::io::{self, BufWriter, IsTerminal, StdoutLock, Write};
@@ -379,6 +380,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 ..ctx
             };
             exporter::run(&ctx, args)
+        }
+        Command::Sessions(SessionsCommand::Top(mut args)) => {
+            args.filter.zone = ctx.zone;
+            top::run(&ctx, &args)
         }
         Command::Sessions(SessionsCommand::Get(args)) => {
             let opts = ctx.output_opts(args.fields.clone());
