@@ -627,20 +627,27 @@ fn the_log_is_private_refuses_links_and_keeps_concurrent_lines_whole() {
 }
 
 /// An open session as the API writes it, with `user` and `device` as given.
-fn hostile_session(user: &str, device: &str) -> String {
+fn hostile_session(id: u64, user: &str, device: &str, hash: &str) -> String {
     format!(
-        r#"{{"id":"9","user":{},"origin_ip":"10.0.0.9","credential":"root","device":{},"protocol":"ssh","proxy":"SSH Proxy","session_id":"{:040x}","start":"2024-05-06 16:05:07","end":null,"time":null,"prevent_purge":"No","request":null,"ITSM":null}}"#,
+        r#"{{"id":"{id}","user":{},"origin_ip":"10.0.0.9","credential":"root","device":{},"protocol":"ssh","proxy":"SSH Proxy","session_id":{},"start":"2024-05-06 16:05:07","end":null,"time":null,"prevent_purge":"No","request":null,"ITSM":null}}"#,
         json_string(user),
         json_string(device),
-        9
+        json_string(hash)
     )
 }
 
 #[test]
 fn server_text_in_the_confirmation_is_escaped() {
     let body = format!(
-        r#"{{"code":200,"response":{{"status":200,"message":"","error":false}},"remote_sessions":[{}]}}"#,
-        hostile_session("eve\u{1b}]0;pwned\u{7}", "host\u{1b}[2J\u{9b}31m\u{202e}x")
+        r#"{{"code":200,"response":{{"status":200,"message":"","error":false}},"remote_sessions":[{},{}]}}"#,
+        hostile_session(
+            9,
+            "eve\u{1b}]0;pwned\u{7}",
+            "host\u{1b}[2J\u{9b}31m\u{202e}x",
+            &format!("{:040x}", 9)
+        ),
+        // A hash that would climb out of the drop's path, and drive the terminal.
+        hostile_session(10, "mallory", "h", "../../../iso/oauth2/token\u{1b}[2J")
     );
     let a = Attack::new(token_then(move |r: &Request| {
         if r.path().starts_with(segura_hostile::DROP_PREFIX) {
@@ -687,4 +694,32 @@ fn server_text_in_the_confirmation_is_escaped() {
     });
     dry.code(0);
     assert!(dry.stdout.contains("eve\\u{1b}"), "{}", dry.stdout);
+    assert_eq!(dry.stdout.lines().count(), 1, "{}", dry.stdout);
+    assert!(
+        dry.stderr.contains("1 matching session is left out"),
+        "{}",
+        dry.stderr
+    );
+    let done = a.run_cmd({
+        let mut c = a.cmd();
+        c.env("XDG_STATE_HOME", a.path("state")).args([
+            "sessions",
+            "drop",
+            "--match",
+            "--active",
+            "--yes",
+            "--retries",
+            "0",
+        ]);
+        c
+    });
+    done.code(0);
+    let drops: Vec<String> = a
+        .server
+        .requests()
+        .iter()
+        .filter(|r| r.path().starts_with(segura_hostile::DROP_PREFIX))
+        .map(|r| r.path().to_owned())
+        .collect();
+    assert_eq!(drops, [format!("{}{hash}", segura_hostile::DROP_PREFIX)]);
 }

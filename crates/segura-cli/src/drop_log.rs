@@ -221,6 +221,12 @@ mod tests {
                 "{}",
                 e.report()
             );
+            // Owned by someone else (only root can give a file away).
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+            if std::os::unix::fs::chown(&path, Some(65534), None).is_ok() {
+                let e = DropLog::open(&path).unwrap_err();
+                assert!(e.report().contains("owned by uid 65534"), "{}", e.report());
+            }
         }
     }
 }

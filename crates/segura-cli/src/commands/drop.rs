@@ -382,7 +382,7 @@ pub fn run(
     opts: &OutputOpts,
 ) -> Result<(), CliError> {
     let mut env = env;
-    let mut confirm = env.confirm.take();
+    let confirm = env.confirm.take();
     let filter = args.filter.to_filter()?;
     if args.filter.input.is_some() {
         return Err(CliError::Usage(
@@ -406,20 +406,32 @@ pub fn run(
     let reason = args.reason.as_deref();
 
     let targets: Vec<Target> = if args.matching {
-        let found = env.rt.block_on(async {
+        let (found, malformed) = env.rt.block_on(async {
             let mut stream = env.api.list_sessions().await?;
             let mut found = Vec::new();
+            let mut malformed = 0u64;
             while let Some(s) = stream.next_ref().await {
                 let s = s?;
                 if s.is_open() && filter.matches(s) {
-                    found.push(s.clone());
+                    // The hash goes into the drop's URL: only the documented shape.
+                    match SessionHash::parse(s.session_id.as_str()) {
+                        Ok(h) => found.push((h, s.clone())),
+                        Err(_) => malformed += 1,
+                    }
                 }
             }
-            Ok::<_, ApiError>(found)
+            Ok::<_, ApiError>((found, malformed))
         })?;
+        if malformed > 0 {
+            crate::diag::warn(&format!(
+                "{malformed} matching session{} left out: {} session_id is not 40 hex digits",
+                if malformed == 1 { " is" } else { "s are" },
+                if malformed == 1 { "its" } else { "their" }
+            ));
+        }
         found
             .into_iter()
-            .map(|s| Target::new(s.session_id.clone(), Some(DropCheck::Open(s)), args.force))
+            .map(|(h, s)| Target::new(h, Some(DropCheck::Open(s)), args.force))
             .collect()
     } else {
         let hashes = match &args.session_id {
@@ -518,7 +530,7 @@ pub fn run(
 
     let going = targets.iter().filter(|t| t.refusal.is_none()).count();
     if !args.yes && going > 0 {
-        let Some(confirm) = confirm.as_deref_mut() else {
+        let Some(confirm) = confirm else {
             let text = if bulk {
                 format!(
                     "refusing to drop {going} session{} without confirmation: not on a terminal; pass --yes",
