@@ -40,7 +40,7 @@ fn get_prints_one_session_in_each_format() {
 }
 
 #[test]
-fn get_unknown_id_is_not_found_and_a_hash_is_refused() {
+fn get_unknown_id_or_hash_is_not_found() {
     let f = Fixture::new(10);
     let out = f.segura(&["sessions", "get", "999999"]);
     out.code(5);
@@ -53,10 +53,13 @@ fn get_unknown_id_is_not_found_and_a_hash_is_refused() {
         out.stderr
     );
 
-    let hash = Generator::new(7).session_hash(1);
-    let out = f.segura(&["sessions", "get", &hash]);
-    out.code(2);
-    assert!(out.stderr.contains("sessions drop"), "{}", out.stderr);
+    let out = f.segura(&["sessions", "get", &"ab".repeat(20)]);
+    out.code(5);
+    assert!(
+        out.stderr.contains("no session in the list"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(f.server.stats().get_requests, 1);
 }
 
@@ -84,7 +87,15 @@ fn drop_needs_yes_without_a_terminal_then_ends_the_session() {
     let v: Value = serde_json::from_str(after.ok()).expect("object");
     assert!(!v["end"].is_null(), "{v}");
 
-    let json = f.segura(&["sessions", "drop", &hash, "-y", "-o", "json"]);
+    // Ended now: refused, unless forced.
+    let again = f.segura(&["sessions", "drop", &hash, "-y"]);
+    again.code(1);
+    assert!(
+        again.stderr.contains("has already ended"),
+        "{}",
+        again.stderr
+    );
+    let json = f.segura(&["sessions", "drop", &hash, "-y", "--force", "-o", "json"]);
     let v: Value = serde_json::from_str(json.ok()).expect("object");
     assert_eq!(v["session_id"], hash.as_str());
     assert_eq!(v["dropped"], true);
@@ -97,6 +108,9 @@ fn drop_takes_the_hash_not_the_id_and_reports_unknown_hashes() {
     out.code(2);
     assert!(out.stderr.contains("numeric id"), "{}", out.stderr);
     let out = f.segura(&["sessions", "drop", &"ab".repeat(20), "--yes"]);
+    out.code(5);
+    assert_eq!(f.server.stats().drop_requests, 0);
+    let out = f.segura(&["sessions", "drop", &"ab".repeat(20), "--yes", "--force"]);
     out.code(5);
     assert_eq!(f.server.stats().drop_requests, 1);
 }

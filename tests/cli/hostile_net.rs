@@ -349,6 +349,7 @@ fn a_dripping_server_meets_the_timeout_for_list_get_drop_and_token() {
                 "drop".into(),
                 hash.clone(),
                 "--yes".into(),
+                "--no-lookup".into(),
             ],
             Attack::new(token_then(|_| drip(segura_hostile::drop_ok_body()))),
         ),
@@ -409,7 +410,15 @@ fn a_drop_answer_that_is_not_a_recognised_success_is_exit_8() {
     for body in NOT_SUCCESSES {
         let a = Attack::new(token_then(move |_| Reply::json(200, body)));
         for format in ["table", "json"] {
-            let o = a.run(&["sessions", "drop", &hash, "--yes", "-o", format]);
+            let o = a.run(&[
+                "sessions",
+                "drop",
+                &hash,
+                "--yes",
+                "--no-lookup",
+                "-o",
+                format,
+            ]);
             assert_eq!(o.code, 8, "{body}: {}", o.stderr);
             assert!(o.stdout.is_empty(), "{body}: {}", o.stdout);
             assert!(
@@ -440,7 +449,15 @@ fn the_documented_and_the_legacy_drop_successes_print_the_servers_own_message() 
         (legacy.to_owned(), "Sessão interrompida com sucesso"),
     ] {
         let a = Attack::new(token_then(move |_| Reply::json(200, body.clone())));
-        let o = a.run(&["sessions", "drop", &hash, "--yes", "-o", "json"]);
+        let o = a.run(&[
+            "sessions",
+            "drop",
+            &hash,
+            "--yes",
+            "--no-lookup",
+            "-o",
+            "json",
+        ]);
         assert_eq!(o.code, 0, "{}", o.stderr);
         let v: serde_json::Value = serde_json::from_str(o.stdout.trim()).expect("json");
         assert_eq!(v["dropped"], true);
@@ -467,7 +484,7 @@ fn a_drop_refused_with_401_is_sent_exactly_twice() {
         }
     }));
     let hash = session_hash(1);
-    let o = a.run(&["sessions", "drop", &hash, "--yes"]);
+    let o = a.run(&["sessions", "drop", &hash, "--yes", "--no-lookup"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     let requests = a.server.requests();
     let sent: Vec<&str> = requests.iter().map(|r| r.method.as_str()).collect();
@@ -489,7 +506,7 @@ fn a_drop_refused_with_401_twice_is_not_sent_a_third_time() {
         )
     }));
     let hash = session_hash(1);
-    let o = a.run(&["sessions", "drop", &hash, "--yes"]);
+    let o = a.run(&["sessions", "drop", &hash, "--yes", "--no-lookup"]);
     assert_eq!(o.code, 4, "{}", o.stderr);
     assert_eq!(a.server.count(DROP_PREFIX), 2);
 }

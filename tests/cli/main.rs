@@ -4,6 +4,7 @@
 
 mod adversary;
 mod config;
+mod drop_flow;
 mod errors;
 mod exporter;
 mod get_drop;

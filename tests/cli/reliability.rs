@@ -199,8 +199,16 @@ fn retries_are_bounded_and_never_repeat_a_drop() {
     f.server
         .set_fault(FaultTarget::Drop, Fault::ServiceUnavailable);
     let hash = f.server.generator().session_hash(0);
-    f.segura(&["--retries", "3", "sessions", "drop", &hash, "--yes"])
-        .code(6);
+    f.segura(&[
+        "--retries",
+        "3",
+        "sessions",
+        "drop",
+        &hash,
+        "--yes",
+        "--no-lookup",
+    ])
+    .code(6);
     assert_eq!(
         f.server.stats().drop_requests,
         1,

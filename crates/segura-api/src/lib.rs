@@ -9,6 +9,9 @@
 //! * [`ListDecoder`]: the streaming decoder that turns the list endpoint's huge body into
 //!   sessions one at a time, in memory bounded by the largest session; [`SessionStream`]
 //!   and [`ReaderSource`] run it over a transport's byte stream or a file.
+//! * [`lookup`]: finding sessions by their 40-hex hash while streaming the list
+//!   ([`lookup::find_by_hash`], stopping at the match) and what a drop of each would meet
+//!   ([`lookup::DropCheck`]: open, already ended, or not listed).
 //! * [`SessionFilter`]: client-side filters, applied while streaming: glob patterns,
 //!   CIDR blocks, negations, time windows and a compiled CEL [`Expression`].
 //! * [`time`]: the appliance's time zone ([`ApplianceZone`]): "now" on its clock and the
@@ -46,6 +49,7 @@ pub mod drop_answer;
 mod error;
 pub mod expr;
 pub mod filter;
+pub mod lookup;
 mod memory;
 pub mod protocol;
 pub mod sort;

@@ -151,6 +151,7 @@ struct ProfileFile {
     timeout: Option<DurationValue>,
     retries: Option<u32>,
     timezone: Option<String>,
+    drop_log: Option<PathBuf>,
 }
 
 impl ProfileFile {
@@ -283,6 +284,9 @@ pub struct Resolved {
     /// The appliance's time zone (`--tz`, `SEGURA_TZ`, profile key `timezone`; the
     /// local zone by default).
     pub timezone: Sourced<ApplianceZone>,
+    /// The drop log (`SEGURA_DROP_LOG`, profile key `drop_log`; by default
+    /// [`crate::drop_log::default_path`]); `None` when no default can be named.
+    pub drop_log: Option<Sourced<PathBuf>>,
     /// Ask for gzip bodies (off with `--no-compression`).
     pub compression: bool,
     /// The authentication method chosen, and the layer that chose it.
@@ -629,6 +633,15 @@ pub fn resolve(global: &GlobalArgs, env: EnvLookup<'_>) -> Result<Resolved, CliE
         (None, None, None) => Sourced::new(ApplianceZone::Local, Origin::Default),
     };
 
+    let drop_log = match (env("SEGURA_DROP_LOG"), &prof.drop_log) {
+        (Some(p), _) => Some(Sourced::new(
+            PathBuf::from(p),
+            Origin::Env("SEGURA_DROP_LOG"),
+        )),
+        (None, Some(p)) => Some(Sourced::new(relative_to(&dir, p), porigin.clone())),
+        (None, None) => crate::drop_log::default_path().map(|p| Sourced::new(p, Origin::Default)),
+    };
+
     let env_creds = env_layer(env);
     let prof_creds = profile_layer(&prof, &porigin, &dir);
     let method = env_creds
@@ -647,6 +660,7 @@ pub fn resolve(global: &GlobalArgs, env: EnvLookup<'_>) -> Result<Resolved, CliE
         timeout,
         retries,
         timezone,
+        drop_log,
         compression: !global.no_compression,
         method,
         creds: env_creds.or(prof_creds),
@@ -894,6 +908,11 @@ impl Resolved {
                 zone.origin.to_string()
             },
         );
+        let (v, o) = opt(self
+            .drop_log
+            .as_ref()
+            .map(|p| (p.value.display().to_string(), &p.origin)));
+        push("drop_log", v, o);
         rows
     }
 }

@@ -66,6 +66,14 @@ pub enum CliError {
     Local(String),
     /// The audit ran and found something at or above `--fail-on`.
     Findings(String),
+    /// Several items were handled and each reported on its own; the command ends with
+    /// the highest of their exit codes, after this summary line.
+    Worst {
+        /// The highest exit code of the items.
+        code: u8,
+        /// The summary.
+        message: String,
+    },
 }
 
 impl CliError {
@@ -87,6 +95,7 @@ impl CliError {
             CliError::Api { error, .. } => api_exit_code(error),
             CliError::Declined(_) | CliError::Local(_) => LOCAL,
             CliError::Findings(_) => FINDINGS,
+            CliError::Worst { code, .. } => *code,
         }
     }
 
@@ -167,6 +176,9 @@ impl CliError {
             }
             CliError::Findings(m) => {
                 let _ = writeln!(out, "{}", clean(m));
+            }
+            CliError::Worst { message, .. } => {
+                let _ = writeln!(out, "error: {}", clean(message));
             }
         }
         out

@@ -15,6 +15,7 @@ mod clock;
 mod commands;
 mod config;
 mod diag;
+mod drop_log;
 mod exit;
 mod feed;
 mod output;

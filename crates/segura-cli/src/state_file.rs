@@ -70,10 +70,27 @@ pub fn lock(path: &Path) -> Result<StateLock, CliError> {
 
 #[cfg(unix)]
 fn open_lock_file(lock: &Path) -> io::Result<File> {
+    open_private(lock, rustix::fs::OFlags::RDWR)
+}
+
+#[cfg(not(unix))]
+fn open_lock_file(lock: &Path) -> io::Result<File> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(lock)
+}
+
+/// Opens `path` with `access` (e.g. `RDWR`, or `WRONLY | APPEND`): created with mode
+/// 0600 when missing, never through a symbolic link in its last component (refused),
+/// never blocking on a FIFO, and refused unless it is a regular file.
+#[cfg(unix)]
+pub fn open_private(path: &Path, access: rustix::fs::OFlags) -> io::Result<File> {
     use rustix::fs::{Mode, OFlags};
-    let flags =
-        OFlags::RDWR | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
-    let file = match rustix::fs::open(lock, flags, Mode::from_raw_mode(0o600)) {
+    let flags = access | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let file = match rustix::fs::open(path, flags, Mode::from_raw_mode(0o600)) {
         Ok(fd) => File::from(fd),
         Err(rustix::io::Errno::LOOP) => {
             return Err(io::Error::new(
@@ -92,14 +109,42 @@ fn open_lock_file(lock: &Path) -> io::Result<File> {
     Ok(file)
 }
 
-#[cfg(not(unix))]
-fn open_lock_file(lock: &Path) -> io::Result<File> {
-    std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(lock)
+/// Refuses an open file that another user owns or that every user may write: what it
+/// holds could have been written, or could be rewritten, by someone else.
+#[cfg(unix)]
+pub fn check_owned_and_private(file: &File) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = file.metadata()?;
+    let me = rustix::process::geteuid().as_raw();
+    if meta.uid() != me {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "it is owned by uid {}, not by this user (uid {me})",
+                meta.uid()
+            ),
+        ));
+    }
+    if meta.mode() & 0o002 != 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!("every user may write it (mode {:03o})", meta.mode() & 0o777),
+        ));
+    }
+    Ok(())
+}
+
+/// Holds an exclusive advisory lock on `file` while `f` runs (waiting for it), so that
+/// the writes of several processes do not interleave.
+#[cfg(unix)]
+pub fn with_lock<T>(file: &File, f: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
+    use rustix::fs::{flock, FlockOperation};
+    flock(file, FlockOperation::LockExclusive)?;
+    let result = f();
+    let unlocked = flock(file, FlockOperation::Unlock);
+    let value = result?;
+    unlocked?;
+    Ok(value)
 }
 
 /// `Ok(false)` when another process holds the lock.

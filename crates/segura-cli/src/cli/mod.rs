@@ -221,9 +221,9 @@ pub enum SessionsCommand {
     /// List sessions, streamed and filtered as they arrive
     #[command(visible_alias = "ls")]
     List(ListArgs),
-    /// Show one session by its numeric id
+    /// Show sessions by their numeric id or 40-hex session_id
     Get(GetArgs),
-    /// Terminate a session by its 40-hex session_id
+    /// Terminate sessions by their 40-hex session_id, or those the filters select
     Drop(DropArgs),
     /// Count sessions and sum their durations per group
     Stats(StatsArgs),
@@ -448,17 +448,54 @@ pub struct ListArgs {
     pub fields: Option<Vec<Field>>,
 }
 
+/// An argument of `sessions get`: a numeric id or a 40-hex session_id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionRef {
+    /// The numeric `id`.
+    Id(SessionId),
+    /// The 40-hex `session_id`, found by reading the list.
+    Hash(SessionHash),
+}
+
+impl std::fmt::Display for SessionRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SessionRef::Id(id) => id.fmt(f),
+            SessionRef::Hash(h) => h.fmt(f),
+        }
+    }
+}
+
+fn parse_session_ref(s: &str) -> Result<SessionRef, String> {
+    if let Ok(h) = SessionHash::parse(s) {
+        return Ok(SessionRef::Hash(h));
+    }
+    s.parse::<SessionId>().map(SessionRef::Id).map_err(|_| {
+        format!(
+            "invalid session {s:?}: expected a numeric id such as 42 or the 40 hexadecimal \
+             digits of a session_id"
+        )
+    })
+}
+
 /// `segura sessions get`.
 #[derive(Debug, Args, Clone)]
 #[command(after_help = "\
+A session_id (40 hex digits) is found by reading the list until it appears. With
+several ids or hashes, each found session is printed (one record per line with -o
+ndjson, one array with -o json, one row each in a table); one that is missing is an
+error for that one only, and the exit code is the highest of them.
+
 Examples:
   segura sessions get 1043
   segura sessions get 1043 -o json
+  segura sessions get e7acacb6aedbab70073456da5744166939b77527
+  segura sessions get 1043 1044 1045 -o ndjson
   segura sessions get 1043 --fields session_id,user,start")]
 pub struct GetArgs {
-    /// The numeric id of the session (the `id` column, not the 40-hex session_id)
-    #[arg(value_name = "ID", value_parser = parse_session_id)]
-    pub id: SessionId,
+    /// The numeric id of the session (the `id` column) or its 40-hex session_id
+    #[arg(value_name = "ID", required = true, num_args = 1.., value_parser = parse_session_ref)]
+    pub ids: Vec<SessionRef>,
     /// Fields to show, comma-separated
     #[arg(long, value_name = "FIELDS", value_delimiter = ',', value_parser = FieldParser)]
     pub fields: Option<Vec<Field>>,
@@ -467,17 +504,51 @@ pub struct GetArgs {
 /// `segura sessions drop`.
 #[derive(Debug, Args, Clone)]
 #[command(after_help = "\
+Before a drop, the list is read until the session appears, to show it (user,
+credential, device, origin, start, how long it has been open) and to check it is still
+open: an ended session, or a hash the list does not hold, is refused unless --force.
+--no-lookup skips that reading (and the checks).
+Bulk: --stdin reads hashes, one per line (blank lines and # comments ignored); --match
+drops the open sessions the filters select. On a terminal a bulk drop asks you to type
+the number of sessions; off a terminal it needs --yes. Each session is dropped in turn
+and reported on its own line (-o ndjson: one object each); the exit code is the highest
+of them. Every attempt, dry runs too, is appended to the drop log (see
+`segura config show`, key drop_log).
+
 Examples:
-  segura sessions get 1043 --fields session_id
-  segura sessions drop e7acacb6aedbab70073456da5744166939b77527
-  segura sessions drop e7acacb6aedbab70073456da5744166939b77527 --yes -o json")]
+  segura sessions drop e7acacb6aedbab70073456da5744166939b77527 --reason INC-4411
+  segura sessions drop --match --user mallory --active --dry-run
+  segura sessions drop --match --host dc01 --active --yes --reason 'INC-4411' -o ndjson
+  grep -v '^#' hashes.txt | segura sessions drop --stdin --yes")]
 pub struct DropArgs {
     /// The 40-hex session_id of the session (not the numeric id)
-    #[arg(value_name = "SESSION_ID", value_parser = parse_session_hash)]
-    pub session_id: SessionHash,
-    /// Do not ask for confirmation (required when standard input is not a terminal)
+    #[arg(value_name = "SESSION_ID", value_parser = parse_session_hash,
+          required_unless_present_any = ["stdin", "match"], conflicts_with_all = ["stdin", "match"])]
+    pub session_id: Option<SessionHash>,
+    /// Read the session_ids to drop from standard input, one per line
+    #[arg(long, conflicts_with = "match")]
+    pub stdin: bool,
+    /// Drop every open session that the filters select (at least one filter)
+    #[arg(long = "match", id = "match")]
+    pub matching: bool,
+    /// Print what would be dropped, and drop nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not read the list first: no details in the confirmation, no checks
+    #[arg(long, conflicts_with = "match")]
+    pub no_lookup: bool,
+    /// Drop even a session that has already ended or that the list does not hold
+    #[arg(long)]
+    pub force: bool,
+    /// Why: written to the drop log with each attempt
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// Do not ask for confirmation (required off a terminal)
     #[arg(short = 'y', long)]
     pub yes: bool,
+    /// Filters of --match.
+    #[command(flatten)]
+    pub filter: FilterArgs,
 }
 
 /// What `stats` groups by.
@@ -994,13 +1065,24 @@ mod tests {
         }
         let e = parse(&["sessions", "drop", "3"]).unwrap_err().to_string();
         assert!(e.contains("numeric id"), "{e}");
-        let e = parse(&[
+        let get = parse(&[
             "sessions",
             "get",
             "e7acacb6aedbab70073456da5744166939b77527",
+            "42",
         ])
-        .unwrap_err()
-        .to_string();
-        assert!(e.contains("sessions drop"), "{e}");
+        .unwrap();
+        let Command::Sessions(SessionsCommand::Get(g)) = get.command else {
+            panic!("not a get command");
+        };
+        assert!(matches!(g.ids[0], SessionRef::Hash(_)));
+        assert_eq!(g.ids[1], SessionRef::Id(SessionId::new(42)));
+        for args in [
+            &["sessions", "drop"][..],
+            &["sessions", "drop", "--stdin", "--match"],
+            &["sessions", "drop", "--match", "--no-lookup"],
+        ] {
+            assert_eq!(parse(args).unwrap_err().exit_code(), 2, "{args:?}");
+        }
     }
 }

@@ -1,47 +1,82 @@
-//! `segura sessions drop SESSION_ID`: terminate a session, after a confirmation.
+//! `segura sessions drop`: terminate sessions, after a confirmation that shows them.
+//!
+//! The targets are one hash, the hashes of standard input (`--stdin`) or the open
+//! sessions the filters select (`--match`). Unless `--no-lookup`, the list is read
+//! until every hash has appeared (`segura_api::lookup`), to show each session and to
+//! refuse an ended or unlisted one unless `--force`. Every attempt is appended to the
+//! drop log ([`crate::drop_log`]); each session is dropped in turn and reported on its
+//! own, and the exit code is the highest of theirs.
 
-use std::io::{self, BufRead, Write};
+use std::fs::File;
+use std::io::{self, BufRead, Read, Write};
 
+use chrono::NaiveDateTime;
+use segura_api::lookup::{check_drops, DropCheck};
 use segura_api::{Error as ApiError, SessionApi};
-use segura_model::SessionHash;
+use segura_model::{RemoteSession, SessionHash};
 use serde::Serialize;
 use tokio::runtime::Runtime;
 
 use crate::cli::DropArgs;
+use crate::drop_log::{DropLog, Outcome, Record};
 use crate::exit::CliError;
-use crate::output::Format;
-use crate::output::OutputOpts;
+use crate::output::{human_duration, sanitize, time_text, Format, OutputOpts};
 
-/// Asks the user a yes/no question.
+/// Shows a question and reads the operator's answer.
 pub trait Confirm {
-    /// Whether the user said yes.
-    fn confirm(&mut self, question: &str) -> io::Result<bool>;
+    /// Shows `text` (already sanitised) and returns the line typed, without its newline.
+    fn ask(&mut self, text: &str) -> io::Result<String>;
 }
 
-/// Asks on stderr and reads the answer from stdin.
-#[derive(Debug, Default)]
-pub struct TerminalConfirm;
+/// The controlling terminal (`/dev/tty`): the question is written to it and the answer
+/// read from it, whatever standard input and output are (`--stdin` reads data there).
+#[derive(Debug)]
+pub struct TtyConfirm {
+    tty: File,
+}
 
-impl Confirm for TerminalConfirm {
-    fn confirm(&mut self, question: &str) -> io::Result<bool> {
-        let mut err = io::stderr().lock();
-        write!(err, "{question} [y/N] ")?;
-        err.flush()?;
-        let mut answer = String::new();
-        io::stdin().lock().read_line(&mut answer)?;
-        Ok(matches!(
-            answer.trim().to_ascii_lowercase().as_str(),
-            "y" | "yes"
-        ))
+/// The longest answer read (an answer is a word or a count).
+const MAX_ANSWER: u64 = 1024;
+
+impl TtyConfirm {
+    /// Opens the controlling terminal; an error when the process has none.
+    pub fn open() -> io::Result<Self> {
+        let tty = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/tty")?;
+        Ok(Self { tty })
     }
 }
 
-#[derive(Serialize)]
-struct Dropped<'a> {
-    session_id: &'a str,
-    dropped: bool,
-    /// The server's own message; never one the client made up.
-    message: Option<&'a str>,
+impl Confirm for TtyConfirm {
+    fn ask(&mut self, text: &str) -> io::Result<String> {
+        self.tty.write_all(text.as_bytes())?;
+        self.tty.flush()?;
+        let mut line = Vec::new();
+        io::BufReader::new((&self.tty).take(MAX_ANSWER)).read_until(b'\n', &mut line)?;
+        Ok(String::from_utf8_lossy(&line)
+            .trim_end_matches(['\r', '\n'])
+            .to_owned())
+    }
+}
+
+/// What a drop needs besides its arguments.
+pub struct DropEnv<'a> {
+    /// The runtime of the API calls.
+    pub rt: &'a Runtime,
+    /// The API.
+    pub api: &'a dyn SessionApi,
+    /// Where to ask; `None` off a terminal.
+    pub confirm: Option<&'a mut dyn Confirm>,
+    /// The drop log.
+    pub log: &'a DropLog,
+    /// The appliance's URL, for the log.
+    pub appliance: &'a str,
+    /// Standard input, for `--stdin`.
+    pub stdin: &'a mut dyn BufRead,
+    /// "Now" on the appliance's clock.
+    pub now: NaiveDateTime,
 }
 
 /// What to do when the answer to a drop could not be read: the drop may have happened.
@@ -69,217 +104,696 @@ fn not_understood(error: ApiError) -> CliError {
     CliError::from(error)
 }
 
-/// Drops `hash` without asking (the caller has confirmed): the request and the check of
-/// its answer, as `sessions drop` and `sessions top` make them. The server's message.
+/// The largest `--stdin` read: 16 MiB, hundreds of thousands of hashes.
+const STDIN_LIMIT: u64 = 16 << 20;
+
+/// The hashes of `--stdin`: one per line, blank lines and `#` comments (whole lines or
+/// after a hash) ignored, duplicates kept once. Any bad line is a usage error naming it.
+pub fn read_hashes(input: &mut dyn BufRead) -> Result<Vec<SessionHash>, CliError> {
+    let mut bytes = Vec::new();
+    input
+        .take(STDIN_LIMIT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| CliError::Local(format!("cannot read standard input: {e}")))?;
+    if bytes.len() as u64 > STDIN_LIMIT {
+        return Err(CliError::Usage(format!(
+            "standard input holds more than {} MiB: give fewer session_ids at once",
+            STDIN_LIMIT >> 20
+        )));
+    }
+    let mut hashes: Vec<SessionHash> = Vec::new();
+    let mut bad = Vec::new();
+    for (n, raw) in bytes.split(|b| *b == b'\n').enumerate() {
+        let Ok(line) = std::str::from_utf8(raw) else {
+            bad.push(format!("line {}: not UTF-8 text", n + 1));
+            continue;
+        };
+        let text = line.split('#').next().unwrap_or("").trim();
+        if text.is_empty() {
+            continue;
+        }
+        match SessionHash::parse(text) {
+            Ok(h) if !hashes.contains(&h) => hashes.push(h),
+            Ok(_) => {}
+            Err(_) => bad.push(format!("line {}: {:?}", n + 1, truncate(text, 60))),
+        }
+    }
+    if !bad.is_empty() {
+        let shown: Vec<&str> = bad.iter().take(5).map(String::as_str).collect();
+        let more = if bad.len() > 5 {
+            format!(" and {} more", bad.len() - 5)
+        } else {
+            String::new()
+        };
+        return Err(CliError::Usage(format!(
+            "nothing was dropped: standard input has {} line{} that {} not a 40-hex session_id ({}{more})",
+            bad.len(),
+            if bad.len() == 1 { "" } else { "s" },
+            if bad.len() == 1 { "is" } else { "are" },
+            shown.join("; ")
+        )));
+    }
+    if hashes.is_empty() {
+        return Err(CliError::Usage(
+            "standard input holds no session_id: one 40-hex session_id per line".into(),
+        ));
+    }
+    Ok(hashes)
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}...", &s[..i]),
+        None => s.to_owned(),
+    }
+}
+
+/// One session to drop, what the list said of it, and whether it goes ahead.
+#[derive(Debug)]
+struct Target {
+    hash: SessionHash,
+    /// `None` with `--no-lookup`.
+    check: Option<DropCheck>,
+    /// Why segura refuses it (`ended`, `not_listed`), unless forced.
+    refusal: Option<&'static str>,
+}
+
+impl Target {
+    fn new(hash: SessionHash, check: Option<DropCheck>, force: bool) -> Self {
+        let refusal = match (&check, force) {
+            (_, true) | (None, _) | (Some(DropCheck::Open(_)), _) => None,
+            (Some(DropCheck::Ended(_)), false) => Some("ended"),
+            (Some(DropCheck::NotListed), false) => Some("not_listed"),
+        };
+        Self {
+            hash,
+            check,
+            refusal,
+        }
+    }
+
+    fn session(&self) -> Option<&RemoteSession> {
+        self.check.as_ref().and_then(DropCheck::session)
+    }
+
+    fn lookup(&self) -> &'static str {
+        match &self.check {
+            None => "not_looked_up",
+            Some(DropCheck::Open(_)) => "open",
+            Some(DropCheck::Ended(_)) => "ended",
+            Some(DropCheck::NotListed) => "not_listed",
+        }
+    }
+
+    /// The refusal as a sentence, and its exit code.
+    fn refusal_text(&self, opts: &OutputOpts) -> Option<(String, u8)> {
+        let class = self.refusal?;
+        Some(match (class, self.session()) {
+            ("ended", Some(s)) => (
+                format!(
+                    "session {} has already ended{}: nothing to drop (--force sends the drop anyway)",
+                    self.hash,
+                    s.end
+                        .map(|e| format!(" at {}", time_text(&e, opts.rfc3339.as_ref())))
+                        .unwrap_or_default()
+                ),
+                crate::exit::LOCAL,
+            ),
+            _ => (
+                format!(
+                    "session {} is not in the list of sessions: not dropped (--force sends the drop anyway)",
+                    self.hash
+                ),
+                crate::exit::NOT_FOUND,
+            ),
+        })
+    }
+}
+
+/// One line about a session, its server text sanitised: who, what, where, since when.
+fn describe(s: &RemoteSession, now: NaiveDateTime, opts: &OutputOpts) -> String {
+    let open = match s.end {
+        None => format!("open for {}", human_duration(open_secs(s.start, now))),
+        Some(end) => format!("ended {}", time_text(&end, opts.rfc3339.as_ref())),
+    };
+    format!(
+        "id {}, user {}, credential {}, device {}, origin {}, started {} ({open})",
+        s.id,
+        sanitize(&s.user),
+        sanitize(&s.credential),
+        sanitize(&s.device),
+        sanitize(&s.origin_ip),
+        time_text(&s.start, opts.rfc3339.as_ref()),
+    )
+}
+
+fn open_secs(start: NaiveDateTime, now: NaiveDateTime) -> u64 {
+    (now - start).num_seconds().max(0).unsigned_abs()
+}
+
+/// The confirmation of one drop: the session, field by field.
+fn single_question(
+    t: &Target,
+    env: &DropEnv<'_>,
+    reason: Option<&str>,
+    opts: &OutputOpts,
+) -> String {
+    let mut q = format!("Session {}\n", t.hash);
+    match t.session() {
+        Some(s) => {
+            let rows = [
+                ("id", s.id.to_string()),
+                ("user", sanitize(&s.user).into_owned()),
+                ("credential", sanitize(&s.credential).into_owned()),
+                ("device", sanitize(&s.device).into_owned()),
+                ("origin", sanitize(&s.origin_ip).into_owned()),
+                (
+                    "protocol",
+                    format!(
+                        "{} ({})",
+                        sanitize(s.protocol.as_str()),
+                        sanitize(s.proxy.as_str())
+                    ),
+                ),
+                (
+                    "start",
+                    format!(
+                        "{} (open for {})",
+                        time_text(&s.start, opts.rfc3339.as_ref()),
+                        human_duration(open_secs(s.start, env.now))
+                    ),
+                ),
+            ];
+            for (k, v) in rows {
+                q.push_str(&format!("  {k:<11} {v}\n"));
+            }
+        }
+        None => q.push_str("  (not looked up: --no-lookup)\n"),
+    }
+    if let Some(r) = reason {
+        q.push_str(&format!("  {:<11} {}\n", "reason", sanitize(r)));
+    }
+    q.push_str("Drop this session? Its user is disconnected at once. [y/N] ");
+    q
+}
+
+/// The confirmation of a bulk drop: every session, and the count to type.
+fn bulk_question(
+    targets: &[Target],
+    env: &DropEnv<'_>,
+    reason: Option<&str>,
+    opts: &OutputOpts,
+) -> (String, usize) {
+    let mut q = String::new();
+    let going: Vec<&Target> = targets.iter().filter(|t| t.refusal.is_none()).collect();
+    q.push_str(&format!(
+        "{} session{} will be dropped; their users are disconnected at once:\n",
+        going.len(),
+        if going.len() == 1 { "" } else { "s" }
+    ));
+    for t in &going {
+        match t.session() {
+            Some(s) => q.push_str(&format!("  {}  {}\n", t.hash, describe(s, env.now, opts))),
+            None => q.push_str(&format!("  {}  (not looked up)\n", t.hash)),
+        }
+    }
+    let skipped = targets.len() - going.len();
+    if skipped > 0 {
+        q.push_str(&format!(
+            "{skipped} more will not be dropped (ended or not listed; --force sends them too)\n"
+        ));
+    }
+    if let Some(r) = reason {
+        q.push_str(&format!("Reason: {}\n", sanitize(r)));
+    }
+    q.push_str(&format!(
+        "Type the number of sessions to drop ({}) to go on, anything else to stop: ",
+        going.len()
+    ));
+    (q, going.len())
+}
+
+/// The result of one session, as printed and logged.
+#[derive(Debug, Serialize)]
+struct Result_<'a> {
+    session_id: &'a SessionHash,
+    /// `dropped`, `refused`, `unknown`, or with `--dry-run` `would_drop` / `would_refuse`.
+    result: &'static str,
+    dropped: bool,
+    /// The server's message, or why it was not dropped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_class: Option<&'static str>,
+    exit_code: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session: Option<&'a RemoteSession>,
+}
+
+/// The class of an API error, for the log and `-o ndjson`.
+fn error_class(e: &CliError) -> &'static str {
+    use crate::exit as x;
+    match e.exit_code() {
+        x::USAGE => "usage",
+        x::CONFIG => "config",
+        x::AUTH => "auth",
+        x::NOT_FOUND => "not_found",
+        x::SERVER => "server",
+        x::NETWORK => "network",
+        x::INVALID_RESPONSE => "invalid_response",
+        _ => "local",
+    }
+}
+
+/// Whether an error leaves the outcome of a drop unknown: the request may have reached
+/// the server (the answer was not understood, or did not come in time).
+fn outcome_unknown(e: &ApiError) -> bool {
+    matches!(
+        e,
+        ApiError::InvalidResponse { .. } | ApiError::Timeout { .. }
+    )
+}
+
+/// Runs a drop.
+pub fn run(
+    env: DropEnv<'_>,
+    args: &DropArgs,
+    mut out: impl Write,
+    opts: &OutputOpts,
+) -> Result<(), CliError> {
+    let mut env = env;
+    let confirm = env.confirm.take();
+    let filter = args.filter.to_filter()?;
+    if args.filter.input.is_some() {
+        return Err(CliError::Usage(
+            "sessions drop does not read --input: it drops what the server lists now".into(),
+        ));
+    }
+    if !args.matching && !filter.is_empty() {
+        return Err(CliError::Usage(
+            "filters select sessions to drop only with --match".into(),
+        ));
+    }
+    if args.matching && filter.is_empty() {
+        return Err(CliError::Usage(
+            "--match needs at least one filter (--active selects every open session)".into(),
+        ));
+    }
+    if args.matching {
+        crate::commands::matched::check(&args.filter)?;
+    }
+    let bulk = args.stdin || args.matching;
+    let reason = args.reason.as_deref();
+
+    let targets: Vec<Target> = if args.matching {
+        let (found, malformed) = env.rt.block_on(async {
+            let mut stream = env.api.list_sessions().await?;
+            let mut found = Vec::new();
+            let mut malformed = 0u64;
+            while let Some(s) = stream.next_ref().await {
+                let s = s?;
+                if s.is_open() && filter.matches(s) {
+                    // The hash goes into the drop's URL: only the documented shape.
+                    match SessionHash::parse(s.session_id.as_str()) {
+                        Ok(h) => found.push((h, s.clone())),
+                        Err(_) => malformed += 1,
+                    }
+                }
+            }
+            Ok::<_, ApiError>((found, malformed))
+        })?;
+        if malformed > 0 {
+            crate::diag::warn(&format!(
+                "{malformed} matching session{} left out: {} session_id is not 40 hex digits",
+                if malformed == 1 { " is" } else { "s are" },
+                if malformed == 1 { "its" } else { "their" }
+            ));
+        }
+        found
+            .into_iter()
+            .map(|(h, s)| Target::new(h, Some(DropCheck::Open(s)), args.force))
+            .collect()
+    } else {
+        let hashes = match &args.session_id {
+            Some(h) => vec![h.clone()],
+            None => read_hashes(&mut *env.stdin)?,
+        };
+        let checks: Vec<Option<DropCheck>> = if args.no_lookup {
+            vec![None; hashes.len()]
+        } else {
+            env.rt
+                .block_on(check_drops(env.api, &hashes))
+                .map_err(|e| {
+                    crate::diag::note(
+                        "the list could not be read to find the session: nothing was dropped \
+                         (--no-lookup drops without reading it)",
+                    );
+                    CliError::from(e)
+                })?
+                .into_iter()
+                .map(Some)
+                .collect()
+        };
+        hashes
+            .into_iter()
+            .zip(checks)
+            .map(|(h, c)| Target::new(h, c, args.force))
+            .collect()
+    };
+    if targets.is_empty() {
+        crate::diag::note("no open session matched: nothing to drop");
+        return Ok(());
+    }
+
+    let log = |t: &Target, outcome: Outcome, class: Option<&str>, message: Option<&str>| {
+        let (os_user, uid) = crate::drop_log::os_user();
+        env.log.append(&Record {
+            time: crate::clock::rfc3339(&crate::clock::now().at),
+            os_user,
+            uid,
+            appliance: env.appliance,
+            session_id: &t.hash,
+            lookup: t.lookup(),
+            session: t.session(),
+            reason,
+            outcome,
+            error_class: class,
+            message,
+        })
+    };
+
+    let mut printer = Printer::new(opts, bulk || args.dry_run);
+    if args.dry_run {
+        for t in &targets {
+            let refusal = t.refusal_text(opts);
+            log(
+                t,
+                Outcome::DryRun,
+                t.refusal,
+                refusal.as_ref().map(|r| r.0.as_str()),
+            )?;
+            let r = Result_ {
+                session_id: &t.hash,
+                result: if t.refusal.is_some() {
+                    "would_refuse"
+                } else {
+                    "would_drop"
+                },
+                dropped: false,
+                message: refusal.map(|r| r.0),
+                error_class: t.refusal,
+                exit_code: 0,
+                session: t.session(),
+            };
+            printer
+                .print(&mut out, &r, t, env.now)
+                .map_err(CliError::output)?;
+        }
+        return printer.finish(&mut out).map_err(CliError::output);
+    }
+
+    // A single session that segura refuses: said at once, nothing asked.
+    if !bulk {
+        if let Some((text, code)) = targets[0].refusal_text(opts) {
+            log(
+                &targets[0],
+                Outcome::Refused,
+                targets[0].refusal,
+                Some(&text),
+            )?;
+            return Err(CliError::Worst {
+                code,
+                message: text,
+            });
+        }
+    }
+
+    let going = targets.iter().filter(|t| t.refusal.is_none()).count();
+    if !args.yes && going > 0 {
+        let Some(confirm) = confirm else {
+            let text = if bulk {
+                format!(
+                    "refusing to drop {going} session{} without confirmation: not on a terminal; pass --yes",
+                    if going == 1 { "" } else { "s" }
+                )
+            } else {
+                format!(
+                    "refusing to drop session {} without confirmation: standard input is not a terminal; pass --yes",
+                    targets[0].hash
+                )
+            };
+            for t in targets.iter().filter(|t| t.refusal.is_none()) {
+                log(t, Outcome::Refused, Some("not_confirmed"), Some(&text))?;
+            }
+            return Err(CliError::Usage(text));
+        };
+        let (question, expected) = if bulk {
+            let (q, n) = bulk_question(&targets, &env, reason, opts);
+            (q, Some(n))
+        } else {
+            (single_question(&targets[0], &env, reason, opts), None)
+        };
+        let answer = confirm
+            .ask(&question)
+            .map_err(|e| CliError::Local(format!("cannot read the answer: {e}")))?;
+        let answer = answer.trim();
+        let yes = match expected {
+            Some(n) => answer == n.to_string(),
+            None => matches!(answer.to_ascii_lowercase().as_str(), "y" | "yes"),
+        };
+        if !yes {
+            for t in targets.iter().filter(|t| t.refusal.is_none()) {
+                log(t, Outcome::Declined, None, None)?;
+            }
+            return Err(CliError::Declined(if bulk {
+                format!("no session was dropped (the answer was not {going})")
+            } else {
+                format!("session {} was not dropped", targets[0].hash)
+            }));
+        }
+    }
+
+    let mut worst = 0u8;
+    let mut failed = 0usize;
+    for t in &targets {
+        let (r, error) = match t.refusal_text(opts) {
+            Some((text, code)) => {
+                log(t, Outcome::Refused, t.refusal, Some(&text))?;
+                let r = Result_ {
+                    session_id: &t.hash,
+                    result: "refused",
+                    dropped: false,
+                    message: Some(text),
+                    error_class: t.refusal,
+                    exit_code: code,
+                    session: t.session(),
+                };
+                (r, None)
+            }
+            None => match drop_one(&env, &t.hash) {
+                Ok(message) => {
+                    log(t, Outcome::Dropped, None, message.as_deref())?;
+                    let r = Result_ {
+                        session_id: &t.hash,
+                        result: "dropped",
+                        dropped: true,
+                        message,
+                        error_class: None,
+                        exit_code: 0,
+                        session: t.session(),
+                    };
+                    (r, None)
+                }
+                Err((e, unknown)) => {
+                    let class = error_class(&e);
+                    let first = e.report().lines().next().unwrap_or("").to_owned();
+                    let first = first.strip_prefix("error: ").unwrap_or(&first).to_owned();
+                    let outcome = if unknown {
+                        Outcome::Unknown
+                    } else {
+                        Outcome::Refused
+                    };
+                    log(t, outcome, Some(class), Some(&first))?;
+                    let r = Result_ {
+                        session_id: &t.hash,
+                        result: if unknown { "unknown" } else { "refused" },
+                        dropped: false,
+                        message: Some(first),
+                        error_class: Some(class),
+                        exit_code: e.exit_code(),
+                        session: t.session(),
+                    };
+                    (r, Some(e))
+                }
+            },
+        };
+        worst = worst.max(r.exit_code);
+        if r.exit_code != 0 {
+            failed += 1;
+        }
+        if !bulk {
+            if let Some(e) = error {
+                return Err(e);
+            }
+        } else if let Some(e) = &error {
+            let report = e.report();
+            let report = report
+                .strip_prefix("error: ")
+                .map(|rest| format!("error: session {}: {rest}", t.hash))
+                .unwrap_or(report);
+            crate::diag::emit(&report);
+        }
+        printer
+            .print(&mut out, &r, t, env.now)
+            .map_err(CliError::output)?;
+    }
+    printer.finish(&mut out).map_err(CliError::output)?;
+    if worst == 0 {
+        Ok(())
+    } else {
+        Err(CliError::Worst {
+            code: worst,
+            message: format!(
+                "{failed} of {} session{} not dropped (each is reported above)",
+                targets.len(),
+                if targets.len() == 1 { " was" } else { "s were" }
+            ),
+        })
+    }
+}
+
+/// Drops `hash` without asking (the caller has confirmed), as `sessions top` does: the
+/// request and the check of its answer of `sessions drop`. The server's message.
 pub fn execute(
     rt: &Runtime,
     api: &dyn SessionApi,
     hash: &SessionHash,
 ) -> Result<Option<String>, CliError> {
-    let response = rt
-        .block_on(api.drop_session(hash))
-        .map_err(not_understood)?;
+    attempt(rt, api, hash).map_err(|(e, _)| e)
+}
+
+/// Drops one session: the server's message, or the error and whether the outcome is
+/// unknown.
+fn drop_one(env: &DropEnv<'_>, hash: &SessionHash) -> Result<Option<String>, (CliError, bool)> {
+    attempt(env.rt, env.api, hash)
+}
+
+fn attempt(
+    rt: &Runtime,
+    api: &dyn SessionApi,
+    hash: &SessionHash,
+) -> Result<Option<String>, (CliError, bool)> {
+    let response = rt.block_on(api.drop_session(hash)).map_err(|e| {
+        let unknown = outcome_unknown(&e);
+        (not_understood(e), unknown)
+    })?;
     // Every transport should refuse an answer that is not a recognised success; this
     // holds for any implementation of the API all the same.
     if !segura_api::is_recognised_drop(&response) {
-        return Err(not_understood(ApiError::InvalidResponse {
-            message: format!(
-                "{} (no recognised success message)",
-                segura_api::drop_answer::NOT_UNDERSTOOD
-            ),
-            offset: 0,
-            path: None,
-            sessions_before: 0,
-            truncated: false,
-        }));
+        return Err((
+            not_understood(ApiError::InvalidResponse {
+                message: format!(
+                    "{} (no recognised success message)",
+                    segura_api::drop_answer::NOT_UNDERSTOOD
+                ),
+                offset: 0,
+                path: None,
+                sessions_before: 0,
+                truncated: false,
+            }),
+            true,
+        ));
     }
     Ok(response.envelope.message().map(str::to_owned))
 }
 
-/// Drops the session once confirmed; `interactive` tells whether a person can answer.
-pub fn run(
-    rt: &Runtime,
-    api: &dyn SessionApi,
-    args: &DropArgs,
-    interactive: bool,
-    confirm: &mut dyn Confirm,
-    mut out: impl Write,
-    opts: &OutputOpts,
-) -> Result<(), CliError> {
-    let hash = &args.session_id;
-    if !args.yes {
-        if !interactive {
-            return Err(CliError::Usage(format!(
-                "refusing to drop session {hash} without confirmation: standard input is not a terminal; pass --yes"
-            )));
-        }
-        let question = format!("Drop session {hash}? Its user is disconnected at once.");
-        let yes = confirm
-            .confirm(&question)
-            .map_err(|e| CliError::Local(format!("cannot read the answer: {e}")))?;
-        if !yes {
-            return Err(CliError::Declined(format!(
-                "session {hash} was not dropped"
-            )));
-        }
-    }
-    let message = execute(rt, api, hash)?;
-    let record = Dropped {
-        session_id: hash.as_str(),
-        dropped: true,
-        message: message.as_deref(),
-    };
-    let written = match opts.format {
-        Format::Json | Format::Ndjson => serde_json::to_writer(&mut out, &record)
-            .map_err(io::Error::other)
-            .and_then(|()| out.write_all(b"\n")),
-        Format::Csv => writeln!(
-            out,
-            "session_id,dropped,message\n{},true,\"{}\"",
-            record.session_id,
-            record.message.unwrap_or_default().replace('"', "\"\"")
-        ),
-        Format::Table | Format::Wide => match record.message {
-            Some(m) => writeln!(
-                out,
-                "dropped session {}: {}",
-                record.session_id,
-                crate::output::sanitize(m)
-            ),
-            None => writeln!(out, "dropped session {}", record.session_id),
-        },
-    };
-    written.and_then(|()| out.flush()).map_err(CliError::output)
+/// Prints results: a line each in a table, one object each (one array with `-o json`
+/// for several), or CSV rows.
+struct Printer {
+    format: Format,
+    several: bool,
+    first: bool,
+    opts: OutputOpts,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use segura_api::MockSessionApi;
-    use segura_model::{DropResponse, SessionHash};
-
-    const HASH: &str = "e7acacb6aedbab70073456da5744166939b77527";
-
-    struct Answer(bool, Vec<String>);
-    impl Confirm for Answer {
-        fn confirm(&mut self, question: &str) -> io::Result<bool> {
-            self.1.push(question.to_owned());
-            Ok(self.0)
+impl Printer {
+    fn new(opts: &OutputOpts, several: bool) -> Self {
+        Self {
+            format: opts.format,
+            several,
+            first: true,
+            opts: opts.clone(),
         }
     }
 
-    fn args(yes: bool) -> DropArgs {
-        DropArgs {
-            session_id: SessionHash::parse(HASH).unwrap(),
-            yes,
+    fn print(
+        &mut self,
+        out: &mut impl Write,
+        r: &Result_<'_>,
+        t: &Target,
+        now: NaiveDateTime,
+    ) -> io::Result<()> {
+        let first = std::mem::replace(&mut self.first, false);
+        match self.format {
+            Format::Json | Format::Ndjson => {
+                if self.format == Format::Json && self.several {
+                    out.write_all(if first { b"[" } else { b"," })?;
+                }
+                serde_json::to_writer(&mut *out, r).map_err(io::Error::other)?;
+                if !(self.format == Format::Json && self.several) {
+                    out.write_all(b"\n")?;
+                }
+            }
+            Format::Csv => {
+                if first && !self.opts.no_headers {
+                    writeln!(out, "session_id,result,message")?;
+                }
+                writeln!(
+                    out,
+                    "{},{},\"{}\"",
+                    r.session_id,
+                    r.result,
+                    crate::output::sessions::csv_cell(
+                        r.message.as_deref().unwrap_or_default(),
+                        self.opts.csv_raw
+                    )
+                    .replace('"', "\"\"")
+                )?;
+            }
+            Format::Table | Format::Wide => {
+                let what = match r.result {
+                    "would_drop" => "would drop",
+                    "would_refuse" => "would refuse",
+                    other => other,
+                };
+                let detail = match (r.result, t.session()) {
+                    ("would_drop", Some(s)) => describe(s, now, &self.opts),
+                    ("would_drop", None) => "not looked up".to_owned(),
+                    _ => r
+                        .message
+                        .as_deref()
+                        .map(|m| sanitize(m).into_owned())
+                        .unwrap_or_default(),
+                };
+                if detail.is_empty() {
+                    writeln!(out, "{what} session {}", r.session_id)?;
+                } else if r.result == "dropped" || r.result == "would_drop" {
+                    writeln!(out, "{what} session {}: {detail}", r.session_id)?;
+                } else {
+                    writeln!(out, "{what}: {detail}")?;
+                }
+            }
         }
-    }
-
-    fn success() -> DropResponse {
-        match serde_json::from_str(
-            r#"{"code":200,"response":{"status":200,"message":"Session dropped successfully","error":false},"tenant":"Segura"}"#,
-        ) {
-            Ok(d) => d,
-            Err(e) => panic!("{e}"),
+        if self.opts.flush_each {
+            out.flush()?;
         }
+        Ok(())
     }
 
-    fn api(times: usize) -> MockSessionApi {
-        let mut api = MockSessionApi::new();
-        api.expect_drop_session()
-            .withf(|h| h.as_str() == HASH)
-            .times(times)
-            .returning(|_| Ok(success()));
-        api
-    }
-
-    #[test]
-    fn an_answer_that_is_not_a_recognised_success_is_exit_8_with_advice() {
-        let rt = crate::feed::runtime().unwrap();
-        let mut api = MockSessionApi::new();
-        api.expect_drop_session()
-            .times(1)
-            .returning(|_| Ok(DropResponse::default()));
-        let mut out = Vec::new();
-        let e = run(
-            &rt,
-            &api,
-            &args(true),
-            false,
-            &mut Answer(true, vec![]),
-            &mut out,
-            &OutputOpts::default(),
-        )
-        .unwrap_err();
-        assert_eq!(e.exit_code(), 8);
-        let r = e.report();
-        assert!(r.contains("may or may not have been dropped"), "{r}");
-        assert!(r.contains("sessions get"), "{r}");
-        assert!(out.is_empty());
-        assert!(!r.contains("Session dropped successfully"), "{r}");
-    }
-
-    #[test]
-    fn without_a_terminal_it_needs_yes() {
-        let rt = crate::feed::runtime().unwrap();
-        let mut ask = Answer(true, vec![]);
-        let mut out = Vec::new();
-        let e = run(
-            &rt,
-            &api(0),
-            &args(false),
-            false,
-            &mut ask,
-            &mut out,
-            &OutputOpts::default(),
-        )
-        .unwrap_err();
-        assert_eq!(e.exit_code(), 2);
-        assert!(e.report().contains("--yes"), "{}", e.report());
-        assert!(ask.1.is_empty() && out.is_empty());
-
-        run(
-            &rt,
-            &api(1),
-            &args(true),
-            false,
-            &mut ask,
-            &mut out,
-            &OutputOpts::default(),
-        )
-        .unwrap();
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            format!("dropped session {HASH}: Session dropped successfully\n")
-        );
-    }
-
-    #[test]
-    fn on_a_terminal_it_asks_first() {
-        let rt = crate::feed::runtime().unwrap();
-        let mut no = Answer(false, vec![]);
-        let e = run(
-            &rt,
-            &api(0),
-            &args(false),
-            true,
-            &mut no,
-            Vec::new(),
-            &OutputOpts::default(),
-        )
-        .unwrap_err();
-        assert_eq!(e.exit_code(), 1);
-        assert!(no.1[0].contains(HASH));
-
-        let mut yes = Answer(true, vec![]);
-        let mut out = Vec::new();
-        let opts = OutputOpts {
-            format: Format::Json,
-            ..OutputOpts::default()
-        };
-        run(&rt, &api(1), &args(false), true, &mut yes, &mut out, &opts).unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
-        assert_eq!(v["session_id"], HASH);
-        assert_eq!(v["dropped"], true);
+    fn finish(&mut self, out: &mut impl Write) -> io::Result<()> {
+        if self.format == Format::Json && self.several {
+            out.write_all(if self.first { b"[]\n" } else { b"]\n" })?;
+        }
+        out.flush()
     }
 }

@@ -391,20 +391,45 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let rt = runtime()?;
             get::run(&rt, &client, &args, stdout(), &opts)
         }
-        Command::Sessions(SessionsCommand::Drop(args)) => {
+        Command::Sessions(SessionsCommand::Drop(mut args)) => {
+            args.filter.zone = ctx.zone;
             let opts = ctx.output_opts(None);
+            let resolved = resolve(&ctx.global, &process_env)?;
+            let appliance = resolved
+                .url
+                .as_ref()
+                .map(|u| without_userinfo(&u.value))
+                .unwrap_or_default();
+            let log_path = resolved.drop_log.map(|p| p.value).ok_or_else(|| {
+                CliError::config(
+                    "no drop log can be named: this system has no state or data directory",
+                    "set `drop_log` in the profile, or SEGURA_DROP_LOG",
+                )
+            })?;
+            let log = crate::drop_log::DropLog::open(&log_path)?;
+            tracing::debug!(path = %log.path().display(), "drop log");
             let client = ctx.connect()?;
             let rt = runtime()?;
-            let interactive = ctx.stdin_tty && ctx.stderr_tty;
-            drop::run(
-                &rt,
-                &client,
-                &args,
-                interactive,
-                &mut drop::TerminalConfirm,
-                stdout(),
-                &opts,
-            )
+            // On a terminal: standard input is one, or it carries the --stdin data while
+            // stderr is one; the question and the answer then use the terminal itself.
+            let on_terminal = ctx.stdin_tty || (args.stdin && ctx.stderr_tty);
+            let mut tty = if on_terminal && !args.yes && !args.dry_run {
+                drop::TtyConfirm::open().ok()
+            } else {
+                None
+            };
+            let stdin = io::stdin();
+            let mut stdin = stdin.lock();
+            let env = drop::DropEnv {
+                rt: &rt,
+                api: &client,
+                confirm: tty.as_mut().map(|t| t as &mut dyn drop::Confirm),
+                log: &log,
+                appliance: &appliance,
+                stdin: &mut stdin,
+                now: crate::clock::now().naive,
+            };
+            drop::run(env, &args, stdout(), &opts)
         }
         Command::Config(ConfigCommand::Show) => {
             let resolved = resolve(&ctx.global, &process_env)?;
