@@ -611,8 +611,7 @@ struct Interval {
     end: NaiveDateTime,
     start: NaiveDateTime,
     id: SessionId,
-    /// The origin, as a [`Folded`] id.
-    origin: u32,
+    origin: String,
 }
 
 impl Ord for Interval {
@@ -638,67 +637,34 @@ fn lower(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Names compared case-insensitively (origins, devices), each given a small number
-/// once: the windows and clusters then hold and hash numbers, not text, and a name
-/// is lowercased only the first time it is seen in a given spelling. Holds each
-/// distinct spelling once: memory grows with the names of the list, not its length.
-#[derive(Debug, Default)]
-struct Folded {
-    /// Each spelling seen, to the id of its lowercased form.
-    spelling: HashMap<Box<str>, u32>,
-    /// Each lowercased form, to its id.
-    ids: HashMap<Box<str>, u32>,
-    /// The lowercased form of each id.
-    names: Vec<Box<str>>,
-}
-
-impl Folded {
-    fn id(&mut self, raw: &str) -> u32 {
-        if let Some(&i) = self.spelling.get(raw) {
-            return i;
-        }
-        let low = lower(raw);
-        let i = match self.ids.get(low.as_ref()) {
-            Some(&i) => i,
-            None => {
-                let i = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
-                self.names.push(low.as_ref().into());
-                self.ids.insert(low.as_ref().into(), i);
-                i
-            }
-        };
-        self.spelling.insert(raw.into(), i);
-        i
-    }
-
-    fn name(&self, id: u32) -> &str {
-        self.names.get(id as usize).map_or("", |n| n)
-    }
-}
-
 /// How many entries of a window (the active sessions, the last 24 hours) have each
-/// name (a [`Folded`] id): only names in the window are held.
+/// name: only names in the window are held.
 #[derive(Debug, Default)]
 struct Counts {
-    per: HashMap<u32, u32>,
+    per: HashMap<String, u32>,
 }
 
 impl Counts {
-    fn add(&mut self, name: u32) {
-        *self.per.entry(name).or_insert(0) += 1;
-    }
-
-    fn remove(&mut self, name: u32) {
-        if let Some(n) = self.per.get_mut(&name) {
-            *n -= 1;
-            if *n == 0 {
-                self.per.remove(&name);
+    fn add(&mut self, name: &str) {
+        match self.per.get_mut(name) {
+            Some(n) => *n += 1,
+            None => {
+                self.per.insert(name.to_owned(), 1);
             }
         }
     }
 
-    fn has(&self, name: u32) -> bool {
-        self.per.contains_key(&name)
+    fn remove(&mut self, name: &str) {
+        if let Some(n) = self.per.get_mut(name) {
+            *n -= 1;
+            if *n == 0 {
+                self.per.remove(name);
+            }
+        }
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.per.contains_key(name)
     }
 
     fn distinct(&self) -> usize {
@@ -717,12 +683,12 @@ struct UserAgg {
     /// How many of `active` come from each origin.
     active_origins: Counts,
     /// The current run of overlapping sessions from several origins.
-    cluster: Option<(Acc, HashSet<u32>)>,
+    cluster: Option<(Acc, HashSet<String>)>,
     /// Starts in the sweep window: (start, id, last, device).
-    window: VecDeque<(NaiveDateTime, SessionId, NaiveDateTime, u32)>,
+    window: VecDeque<(NaiveDateTime, SessionId, NaiveDateTime, String)>,
     window_devices: Counts,
     /// The current sweep.
-    sweep: Option<(Acc, HashSet<u32>)>,
+    sweep: Option<(Acc, HashSet<String>)>,
 }
 
 /// The audit of one list: feed it sessions, collect findings.
@@ -734,8 +700,6 @@ pub struct Auditor {
     rule_exempt: Vec<Option<ExemptSet>>,
     credentials: HashMap<String, CredentialAgg>,
     users: HashMap<String, UserAgg>,
-    /// Origins and devices, for `concurrent-origins` and `device-sweep`.
-    folded: Folded,
     baseline: Option<Baseline>,
     collect_origins: bool,
     /// `new-origin`: per user, per origin, the sessions seen.
@@ -779,7 +743,6 @@ impl Auditor {
             rule_exempt,
             credentials: HashMap::default(),
             users: HashMap::default(),
-            folded: Folded::default(),
             baseline: None,
             collect_origins: false,
             origins: HashMap::default(),
@@ -925,15 +888,12 @@ impl Auditor {
                     self.config.rule(RuleId::DeviceSweep).severity,
                 );
                 if concurrent {
-                    let origin = self.folded.id(&s.origin_ip);
-                    concurrent_add(user, s, origin, self.now, c_sev, &self.folded, emit);
+                    concurrent_add(user, s, self.now, c_sev, emit);
                 }
                 if sweep {
-                    let device = self.folded.id(&s.device);
                     sweep_add(
                         user,
                         s,
-                        device,
                         self.config.sweep_window_secs,
                         self.config.sweep_min_devices,
                         d_sev,
@@ -994,12 +954,7 @@ impl Auditor {
         users.sort_by(|a, b| a.0.cmp(&b.0));
         for (name, mut u) in users {
             if let Some(c) = u.cluster.take() {
-                emit(cluster_finding(
-                    &name,
-                    c,
-                    sev(RuleId::ConcurrentOrigins),
-                    &self.folded,
-                ));
+                emit(cluster_finding(&name, c, sev(RuleId::ConcurrentOrigins)));
             }
             if let Some(c) = u.sweep.take() {
                 emit(sweep_finding(
@@ -1074,16 +1029,8 @@ impl Auditor {
     }
 }
 
-fn cluster_finding(
-    user: &str,
-    (acc, origins): (Acc, HashSet<u32>),
-    sev: Severity,
-    folded: &Folded,
-) -> Finding {
-    let mut o: Vec<String> = origins
-        .into_iter()
-        .map(|i| folded.name(i).to_owned())
-        .collect();
+fn cluster_finding(user: &str, (acc, origins): (Acc, HashSet<String>), sev: Severity) -> Finding {
+    let mut o: Vec<String> = origins.into_iter().collect();
     o.sort();
     if o.len() >= MAX_NAMED {
         o.truncate(MAX_NAMED - 1);
@@ -1100,7 +1047,7 @@ fn cluster_finding(
 
 fn sweep_finding(
     user: &str,
-    (acc, devices): (Acc, HashSet<u32>),
+    (acc, devices): (Acc, HashSet<String>),
     window: u64,
     sev: Severity,
 ) -> Finding {
@@ -1124,10 +1071,8 @@ fn sweep_finding(
 fn concurrent_add(
     u: &mut UserAgg,
     s: &RemoteSession,
-    origin: u32,
     now: NaiveDateTime,
     sev: Severity,
-    folded: &Folded,
     emit: &mut dyn FnMut(Finding),
 ) {
     while let Some(Reverse(top)) = u.active.peek() {
@@ -1135,10 +1080,11 @@ fn concurrent_add(
             break;
         }
         if let Some(Reverse(gone)) = u.active.pop() {
-            u.active_origins.remove(gone.origin);
+            u.active_origins.remove(&gone.origin);
         }
     }
-    let others = u.active_origins.distinct() - usize::from(u.active_origins.has(origin));
+    let origin = lower(&s.origin_ip).into_owned();
+    let others = u.active_origins.distinct() - usize::from(u.active_origins.has(&origin));
     let end = match s.end {
         Some(e) => e.max(s.start),
         None => now.max(s.start),
@@ -1150,7 +1096,7 @@ fn concurrent_add(
                 // (or the cluster would have ended): they are members already.
                 acc.add(s.id, s.start, end);
                 if origins.len() < MAX_NAMED && !origins.contains(&origin) {
-                    origins.insert(origin);
+                    origins.insert(origin.clone());
                 }
             }
             None => {
@@ -1176,20 +1122,20 @@ fn concurrent_add(
                         }
                     }
                     if origins.len() < MAX_NAMED {
-                        origins.insert(i.origin);
+                        origins.insert(i.origin.clone());
                     }
                 }
                 if let Some(mut acc) = acc {
                     acc.add(s.id, s.start, end);
-                    origins.insert(origin);
+                    origins.insert(origin.clone());
                     u.cluster = Some((acc, origins));
                 }
             }
         }
     } else if let Some(c) = u.cluster.take() {
-        emit(cluster_finding(&s.user, c, sev, folded));
+        emit(cluster_finding(&s.user, c, sev));
     }
-    u.active_origins.add(origin);
+    u.active_origins.add(&origin);
     u.active.push(Reverse(Interval {
         end,
         start: s.start,
@@ -1204,7 +1150,6 @@ fn concurrent_add(
 fn sweep_add(
     u: &mut UserAgg,
     s: &RemoteSession,
-    device: u32,
     window_secs: u64,
     min_devices: usize,
     sev: Severity,
@@ -1215,12 +1160,14 @@ fn sweep_add(
         if s.start.signed_duration_since(*start) < window {
             break;
         }
-        if let Some((_, _, _, gone)) = u.window.pop_front() {
-            u.window_devices.remove(gone);
+        if let Some((_, _, _, device)) = u.window.pop_front() {
+            u.window_devices.remove(&device);
         }
     }
-    u.window_devices.add(device);
-    u.window.push_back((s.start, s.id, session_last(s), device));
+    let device = lower(&s.device).into_owned();
+    u.window_devices.add(&device);
+    u.window
+        .push_back((s.start, s.id, session_last(s), device.clone()));
     if u.window_devices.distinct() >= min_devices.max(1) {
         match &mut u.sweep {
             Some((acc, devices)) => {
@@ -1234,7 +1181,7 @@ fn sweep_add(
                 let mut acc: Option<Acc> = None;
                 let mut devices = HashSet::default();
                 for (start, id, last, d) in &u.window {
-                    if !devices.insert(*d) {
+                    if !devices.insert(d.clone()) {
                         continue;
                     }
                     match &mut acc {
