@@ -19,6 +19,7 @@ mod input;
 mod list;
 mod misc;
 mod reliability;
+mod sort;
 mod stats;
 mod support;
 mod top;

@@ -65,6 +65,14 @@ pub mod transport;
 #[cfg(any(test, feature = "mock"))]
 pub use api::MockSessionApi;
 pub use api::SessionApi;
+
+/// The maps of the aggregates (stats, audit, report), keyed by names from the list:
+/// foldhash, several times faster than the standard library's SipHash on short names,
+/// and seeded at random per process, so that a list cannot be crafted to make every
+/// run's keys collide.
+pub(crate) type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+/// A set with the hasher of [`HashMap`].
+pub(crate) type HashSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
 pub use client::{Client, ClientOptions, RetryPolicy};
 pub use decoder::{DecoderConfig, ListDecoder, Step};
 pub use drop_answer::{is_recognised_drop, parse_drop_answer};

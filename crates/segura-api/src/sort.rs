@@ -9,8 +9,16 @@
 //! The order is the same for every use: by the field (reversed when descending), with
 //! sessions that have no value for it last in both directions, then in the order they
 //! arrived (the sort is stable). Text compares case-insensitively first.
+//!
+//! Without a limit, [`ExternalSorter`] sorts any number of sessions in a memory budget,
+//! writing sorted runs to temporary files and merging them, in the same order.
 
 use std::cmp::Ordering;
+
+mod external;
+mod run;
+
+pub use external::{ExternalSorter, SortError, SortedSessions};
 
 use segura_model::{Field, RemoteSession};
 

@@ -7,9 +7,9 @@
 //! of groups, never with the length of the list. Open sessions count as sessions but add
 //! no duration; the mean is over the sessions that have a recorded duration.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
+use crate::HashMap;
 use segura_model::{format_datetime, Field, RemoteSession};
 
 /// What sessions are grouped by.
@@ -116,7 +116,7 @@ impl Stats {
     pub fn new(by: GroupBy) -> Self {
         Self {
             by,
-            groups: HashMap::new(),
+            groups: HashMap::default(),
             key: String::new(),
         }
     }

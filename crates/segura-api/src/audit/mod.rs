@@ -36,7 +36,7 @@
 mod overview;
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::fmt;
 use std::str::FromStr;
 
@@ -47,6 +47,7 @@ use serde::{Serialize, Serializer};
 
 use crate::error::Error;
 use crate::stream::SessionStream;
+use crate::{HashMap, HashSet};
 
 pub use overview::{Longest, Overview, Ranked, TOP_N};
 
@@ -740,11 +741,11 @@ impl Auditor {
             now,
             exempt,
             rule_exempt,
-            credentials: HashMap::new(),
-            users: HashMap::new(),
+            credentials: HashMap::default(),
+            users: HashMap::default(),
             baseline: None,
             collect_origins: false,
-            origins: HashMap::new(),
+            origins: HashMap::default(),
             sessions: 0,
         }
     }
@@ -1106,7 +1107,7 @@ fn concurrent_add(
                     .filter(|i| i.origin != origin)
                     .collect();
                 members.sort_by(|a, b| a.start.cmp(&b.start).then(a.id.get().cmp(&b.id.get())));
-                let mut origins = HashSet::new();
+                let mut origins = HashSet::default();
                 let mut acc: Option<Acc> = None;
                 for i in members {
                     match &mut acc {
@@ -1178,7 +1179,7 @@ fn sweep_add(
             }
             None => {
                 let mut acc: Option<Acc> = None;
-                let mut devices = HashSet::new();
+                let mut devices = HashSet::default();
                 for (start, id, last, d) in &u.window {
                     if !devices.insert(d.clone()) {
                         continue;

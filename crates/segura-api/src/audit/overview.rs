@@ -1,8 +1,9 @@
 //! [`Overview`]: the figures of an audit report, gathered in one pass.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap};
 
+use crate::HashMap;
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use segura_model::{RemoteSession, SessionId};
 

@@ -421,8 +421,11 @@ impl FilterArgs {
 #[derive(Debug, Args, Clone, Default)]
 #[command(after_help = "\
 Without --sort nothing is buffered: sessions are printed as they arrive, and with
---limit the list stops being read after the first N matches. --sort must hold every
-matching session in memory (only the first N with --limit) before printing.
+--limit the list stops being read after the first N matches. --sort reads the whole
+list before printing: with --limit it holds only the first N; without, it holds up to
+--sort-memory of sessions (256MiB by default) and beyond that writes sorted runs to
+temporary files in TMPDIR (unnamed, owner-only, gone when segura exits, however it
+exits) and merges them, so a list of any size sorts in bounded memory.
 A table holds at most its first 1000 rows to size the columns; a later, wider id or
 date-time widens its column from there on, it is never cut. On a narrow terminal the
 least useful columns are left out (a note says which); -o wide shows every field.
@@ -440,6 +443,9 @@ pub struct ListArgs {
     /// Sort by FIELD, or -FIELD for descending (buffers the matching sessions)
     #[arg(long, value_name = "FIELD", allow_hyphen_values = true, value_parser = SortParser)]
     pub sort: Option<SortKey>,
+    /// Memory for --sort without --limit before it spills to TMPDIR, e.g. 64MiB, 1GiB
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, requires = "sort")]
+    pub sort_memory: Option<usize>,
     /// Print at most N sessions (0 or more)
     #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_limit)]
     pub limit: Option<usize>,
@@ -923,6 +929,42 @@ fn parse_limit(s: &str) -> Result<usize, String> {
     })
 }
 
+/// Parses a size: a whole number of bytes, with an optional unit, `K`/`KiB`, `M`/`MiB`,
+/// `G`/`GiB` (powers of 1024) or `KB`, `MB`, `GB` (powers of 1000), in any case. Written
+/// here because it is this small and the size crates accept more (fractions, spaces,
+/// bits) than a flag should.
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    const MIN: usize = 1 << 20;
+    let t = s.trim();
+    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    let (number, unit) = t.split_at(digits);
+    let scale: usize = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kib" => 1 << 10,
+        "m" | "mib" => 1 << 20,
+        "g" | "gib" => 1 << 30,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        _ => {
+            return Err(format!(
+                "{s:?} is not a size: give bytes or a unit, e.g. 64MiB or 2GiB"
+            ))
+        }
+    };
+    let bytes = number
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .ok_or_else(|| format!("{s:?} is not a size: give bytes or a unit, e.g. 64MiB or 2GiB"))?;
+    if bytes < MIN {
+        return Err(format!(
+            "{s:?} is too small: --sort-memory takes 1MiB or more"
+        ));
+    }
+    Ok(bytes)
+}
+
 /// Completion: the profile names of the config file.
 fn profile_candidates() -> Vec<CompletionCandidate> {
     crate::config::profile_names()
@@ -1035,6 +1077,30 @@ mod tests {
             "2024-05-06 00:00:00"
         );
         assert_eq!(l.limit, Some(3));
+    }
+
+    #[test]
+    fn sizes_take_binary_and_decimal_units() {
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("1mib"), Ok(1 << 20));
+        assert_eq!(parse_size("2G"), Ok(2 << 30));
+        assert_eq!(parse_size("5MB"), Ok(5_000_000));
+        assert_eq!(parse_size("2097152"), Ok(2 << 20));
+        for bad in [
+            "",
+            "MiB",
+            "1.5GiB",
+            "-1MiB",
+            "64 MiB",
+            "1TiB",
+            "99999999999999999999G",
+        ] {
+            assert!(
+                parse_size(bad).unwrap_err().contains("is not a size"),
+                "{bad}"
+            );
+        }
+        assert!(parse_size("512KiB").unwrap_err().contains("1MiB or more"));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use segura_api::sort::{SortKey, Sorter};
+use segura_api::sort::{ExternalSorter, SortError, SortKey, Sorter};
 use segura_api::SessionFilter;
 use segura_model::RemoteSession;
 
@@ -20,7 +20,7 @@ pub struct Pipeline<'a> {
     filter: SessionFilter,
     limit: Option<usize>,
     /// With `--sort`: the sessions held until the list is complete.
-    sorter: Option<Sorter>,
+    sorter: Option<Held>,
     written: usize,
     sink: Box<dyn SessionSink + 'a>,
     progress: &'a Progress,
@@ -28,20 +28,46 @@ pub struct Pipeline<'a> {
     note: Option<NoteFn>,
 }
 
+/// How `--sort` holds the sessions.
+enum Held {
+    /// With `--limit`: the first N, in memory.
+    Top(Sorter),
+    /// Without: all of them, spilling sorted runs to `TMPDIR` beyond the budget.
+    All(ExternalSorter),
+}
+
+/// A failed spill, for the user: what failed and what to do.
+fn sort_error(e: SortError) -> CliError {
+    let hint = match &e {
+        SortError::TempFile { .. } => {
+            "set TMPDIR to a writable directory, or raise --sort-memory to hold more in memory"
+        }
+        SortError::Write(_) | SortError::Read(_) => {
+            "free space where TMPDIR points (or point it elsewhere), or raise --sort-memory"
+        }
+    };
+    CliError::Local(format!("--sort: {e}; {hint}"))
+}
+
 impl<'a> Pipeline<'a> {
-    /// A pipeline into `sink`.
+    /// A pipeline into `sink`; a full sort holds at most about `sort_memory` bytes of
+    /// sessions in memory (the library's default without one).
     pub fn new(
         filter: SessionFilter,
         limit: Option<usize>,
         sort: Option<SortKey>,
+        sort_memory: Option<usize>,
         sink: Box<dyn SessionSink + 'a>,
         progress: &'a Progress,
     ) -> Self {
-        let sorter = sort.map(|key| {
-            let sorter = Sorter::new(key);
-            match limit {
-                Some(n) => sorter.limit(n),
-                None => sorter,
+        let sorter = sort.map(|key| match limit {
+            Some(n) => Held::Top(Sorter::new(key).limit(n)),
+            None => {
+                let sorter = ExternalSorter::new(key);
+                Held::All(match sort_memory {
+                    Some(bytes) => sorter.memory_budget(bytes),
+                    None => sorter,
+                })
             }
         });
         Self {
@@ -82,7 +108,8 @@ impl<'a> Pipeline<'a> {
                 }
             }
             // With a limit it holds only what can still be printed.
-            Some(sorter) => sorter.push(s),
+            Some(Held::Top(sorter)) => sorter.push(s),
+            Some(Held::All(sorter)) => sorter.push(s).map_err(sort_error)?,
         }
         Ok(Flow::Continue)
     }
@@ -98,9 +125,18 @@ impl<'a> Pipeline<'a> {
     /// The list is complete: prints what is held and ends the output.
     pub fn finish(mut self) -> Result<(), CliError> {
         let _quiet = self.progress.pause();
-        if let Some(sorter) = self.sorter.take() {
-            for s in &sorter.into_sorted() {
-                self.sink.write(s).map_err(CliError::output)?;
+        match self.sorter.take() {
+            None => {}
+            Some(Held::Top(sorter)) => {
+                for s in &sorter.into_sorted() {
+                    self.sink.write(s).map_err(CliError::output)?;
+                }
+            }
+            Some(Held::All(sorter)) => {
+                let mut sorted = sorter.finish().map_err(sort_error)?;
+                while let Some(s) = sorted.next_ref().map_err(sort_error)? {
+                    self.sink.write(s).map_err(CliError::output)?;
+                }
             }
         }
         self.sink.finish().map_err(CliError::output)?;
@@ -133,6 +169,7 @@ pub fn run(
         args.filter.to_filter()?,
         args.limit,
         args.sort,
+        args.sort_memory,
         sink,
         progress,
     )
