@@ -97,10 +97,11 @@ const AHEAD_CHUNKS: usize = 4;
 /// itself ended. When the consumer goes away the task stops at its next chunk and drops
 /// the response (closing the connection).
 fn read_ahead(
-    mut body: impl futures_util::Stream<Item = Result<Bytes, TransportError>> + Send + Unpin + 'static,
+    body: impl futures_util::Stream<Item = Result<Bytes, TransportError>> + Send + 'static,
 ) -> impl futures_util::Stream<Item = Result<Bytes, TransportError>> + Send {
     let (tx, mut rx) = tokio::sync::mpsc::channel(AHEAD_CHUNKS);
     tokio::spawn(async move {
+        let mut body = Box::pin(body);
         loop {
             tokio::select! {
                 next = body.next() => {
