@@ -4,6 +4,8 @@
 //! Nothing here is published or used by the SDK.
 #![deny(missing_docs)]
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 /// A list body of `count` sessions from the mock server's generator.
@@ -43,6 +45,49 @@ pub struct PlainBody {
     pub remote_sessions: Vec<PlainSession>,
 }
 
+/// The session as a straightforward program using `sonic-rs` would declare it: strings
+/// borrowed from the body where they have no escapes, no validation.
+#[derive(Debug, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct BorrowedSession<'a> {
+    #[serde(borrow)]
+    pub id: sonic_rs::LazyValue<'a>,
+    #[serde(borrow)]
+    pub user: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub origin_ip: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub credential: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub device: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub protocol: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub proxy: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub session_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub start: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub end: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub time: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub prevent_purge: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub request: Option<Cow<'a, str>>,
+    #[serde(borrow, rename = "ITSM")]
+    pub itsm: Option<Cow<'a, str>>,
+}
+
+/// The list body with borrowed sessions.
+#[derive(Debug, Deserialize)]
+pub struct BorrowedBody<'a> {
+    /// Every session.
+    #[serde(borrow)]
+    pub remote_sessions: Vec<BorrowedSession<'a>>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,12 +101,18 @@ mod tests {
             .collect::<Result<Vec<_>, _>>()
             .unwrap();
         assert_eq!(fast.len(), 50);
-        // Both write the same NDJSON for a body in the documented form.
-        for (p, f) in plain.remote_sessions.iter().zip(&fast) {
-            assert_eq!(
-                serde_json::to_string(p).unwrap(),
-                serde_json::to_string(f).unwrap()
-            );
+        let borrowed: BorrowedBody<'_> = sonic_rs::from_slice(&b).unwrap();
+        assert_eq!(borrowed.remote_sessions.len(), 50);
+        // All write the same NDJSON for a body in the documented form.
+        for ((p, f), s) in plain
+            .remote_sessions
+            .iter()
+            .zip(&fast)
+            .zip(&borrowed.remote_sessions)
+        {
+            let expected = serde_json::to_string(f).unwrap();
+            assert_eq!(serde_json::to_string(p).unwrap(), expected);
+            assert_eq!(sonic_rs::to_string(s).unwrap(), expected);
         }
     }
 }

@@ -85,6 +85,104 @@ fn gzip_snapshots_and_get_answers_are_detected_from_their_bytes() {
     assert!(out.stderr.contains("standard input"), "{}", out.stderr);
 }
 
+#[test]
+fn a_gzip_snapshot_cut_short_or_corrupt_is_invalid_input_and_big_ones_read_whole() {
+    let f = Fixture::new(1);
+    let n = 20_000;
+    let body = std::fs::read(f.saved_body(n)).expect("body");
+    let generator = segura_mock::generator::Generator::new(7);
+    let mut lines = Vec::new();
+    for i in 0..n {
+        generator.session_json(i, &mut lines);
+        lines.push(b'\n');
+    }
+    let z = segura_hostile::gzip(&body);
+    let list = |path: &std::path::Path| {
+        f.run(
+            f.bare(),
+            &["sessions", "list", "--input", s(path), "-o", "ndjson"],
+        )
+    };
+    // Many chunks through the decompressing thread: the same bytes as the generator's.
+    let whole = write(&f, "whole.json.gz", &z);
+    let out = list(&whole);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.as_bytes() == lines,
+        "output differs from the generator's lines"
+    );
+
+    // Only the trailer missing (every JSON byte is there), a flipped CRC, a flipped
+    // length, a flipped byte in the deflate data, the stream cut in the middle: exit 8,
+    // naming the file, never a silent success.
+    let mut cases: Vec<(&str, Vec<u8>)> = vec![
+        ("no trailer", z[..z.len() - 8].to_vec()),
+        ("half a trailer", z[..z.len() - 3].to_vec()),
+        ("cut in the middle", z[..z.len() / 2].to_vec()),
+    ];
+    let mut crc = z.clone();
+    let at = crc.len() - 8;
+    crc[at] ^= 0xff;
+    cases.push(("CRC mismatch", crc));
+    let mut size = z.clone();
+    let at = size.len() - 1;
+    size[at] ^= 0x01;
+    cases.push(("length mismatch", size));
+    let mut data = z.clone();
+    let at = data.len() / 3;
+    data[at] ^= 0x55;
+    cases.push(("corrupt deflate data", data));
+    for (what, bytes) in cases {
+        let path = write(&f, "broken.json.gz", &bytes);
+        let out = list(&path);
+        assert_eq!(out.code, 8, "{what}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("broken.json.gz"),
+            "{what}: {}",
+            out.stderr
+        );
+        assert!(out.stderr.contains("gzip"), "{what}: {}", out.stderr);
+        // What was printed is complete lines of the real sessions, in order.
+        assert!(lines.starts_with(out.stdout.as_bytes()), "{what}");
+        assert!(
+            out.stdout.is_empty() || out.stdout.ends_with('\n'),
+            "{what}"
+        );
+    }
+}
+
+#[test]
+fn a_reader_that_closes_early_stops_a_gzip_snapshot_promptly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let f = Fixture::new(1);
+    let body = std::fs::read(f.saved_body(200_000)).expect("body");
+    let gz = write(&f, "big.json.gz", &segura_hostile::gzip(&body));
+    let started = std::time::Instant::now();
+    let mut cmd = f.bare();
+    cmd.args(["sessions", "list", "--input", s(&gz), "-o", "ndjson"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut first = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("a line");
+    // The pipe is closed now (like `| head -1`).
+    let out = child.wait_with_output().expect("exit");
+    assert!(first.starts_with("{\"id\":"), "{first}");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // It ended at the closed pipe: the decompressing thread neither kept the process
+    // alive nor deadlocked it (a hang would take the test's whole time).
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
+
 /// Runs `segura ARGS` on a pseudo-terminal of `cols` columns (through `script`, so
 /// standard output is a real terminal), with the environment of `cmd`; `stdout` is
 /// what the terminal showed (newlines normalised), `stderr` what went to stderr, which

@@ -73,11 +73,12 @@ pub fn run(mut args: Args) -> Result<(), Error> {
 
     let mut results = Vec::new();
     for &n in &sessions {
-        let body = ensure_body(&bins, &work, n)?;
+        let bodies = ensure_body(&bins, &work, n)?;
         let ctx = SizeContext {
             bins: &bins,
             work: &work,
-            body: &body,
+            body: &bodies.body,
+            body_gz: &bodies.body_gz,
             sessions: n,
             time_tool,
         };

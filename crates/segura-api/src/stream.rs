@@ -465,6 +465,22 @@ impl<R: Read> ReaderSource<R> {
             match decoder.fill_from(reader, chunk) {
                 Ok(0) => Fill::Ended,
                 Ok(n) => Fill::Filled(n),
+                // The bytes themselves are bad (say, a corrupt or cut gzip stream under
+                // the JSON): an invalid input, not an unreadable one.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof
+                    ) =>
+                {
+                    Fill::Failed(Error::InvalidResponse {
+                        message: format!("{name}: {e}"),
+                        offset: decoder.bytes_consumed(),
+                        path: None,
+                        sessions_before: decoder.sessions_decoded(),
+                        truncated: e.kind() == io::ErrorKind::UnexpectedEof,
+                    })
+                }
                 Err(e) => Fill::Failed(Error::Input {
                     source_name: name.clone(),
                     message: e.to_string(),

@@ -144,8 +144,9 @@ fn with_progress(e: CliError, bytes: u64, sessions: u64) -> CliError {
 /// The gzip magic bytes: a compressed snapshot is read through a decompressor.
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
-/// `reader`, decompressed when its first bytes say it is gzip.
-fn maybe_gunzip<'a>(reader: impl Read + 'a) -> std::io::Result<Box<dyn Read + 'a>> {
+/// `reader`, decompressed when its first bytes say it is gzip. The decompression runs
+/// on a thread of its own ([`ReadAhead`]), so inflating and decoding use both cores.
+fn maybe_gunzip(reader: impl Read + Send + 'static) -> std::io::Result<Box<dyn Read>> {
     let mut buffered = BufReader::with_capacity(64 * 1024, reader);
     let head = loop {
         match buffered.fill_buf() {
@@ -155,15 +156,126 @@ fn maybe_gunzip<'a>(reader: impl Read + 'a) -> std::io::Result<Box<dyn Read + 'a
         }
     };
     Ok(if head.starts_with(&GZIP_MAGIC) {
-        Box::new(flate2::bufread::MultiGzDecoder::new(buffered))
+        Box::new(ReadAhead::spawn(Gunzip(
+            flate2::bufread::MultiGzDecoder::new(buffered),
+        )))
     } else {
         Box::new(buffered)
     })
 }
 
+/// A gzip stream's decompressor whose errors say what is wrong with the stream: a
+/// corrupt stream (bad deflate data, a CRC or length mismatch) is invalid data, one cut
+/// short an unexpected end; the reader's own failures pass unchanged.
+struct Gunzip<R>(flate2::bufread::MultiGzDecoder<R>);
+
+impl<R: BufRead> Read for Gunzip<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use std::io::{Error, ErrorKind};
+        self.0.read(buf).map_err(|e| match e.kind() {
+            ErrorKind::UnexpectedEof => Error::new(
+                ErrorKind::UnexpectedEof,
+                "the gzip stream is cut short (its end and checksum are missing)",
+            ),
+            ErrorKind::InvalidInput | ErrorKind::InvalidData => {
+                Error::new(ErrorKind::InvalidData, format!("corrupt gzip stream: {e}"))
+            }
+            _ => e,
+        })
+    }
+}
+
+/// Bytes handed over per message by a [`ReadAhead`] thread.
+const AHEAD_CHUNK: usize = 256 * 1024;
+
+/// A reader whose reads happen on a thread of its own, at most two chunks ahead of the
+/// consumer (so memory stays flat): the producer's work (here, inflating gzip) overlaps
+/// the consumer's (decoding and printing). Errors and the end of the input reach the
+/// consumer in order, after every byte before them. Dropping it stops the thread at its
+/// next chunk (the thread is not joined, so an early stop, e.g. a closed stdout, is not
+/// held up by a read in progress).
+struct ReadAhead {
+    rx: std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    /// Chunks already read, sent back to be filled again.
+    spare: std::sync::mpsc::SyncSender<Vec<u8>>,
+    current: Vec<u8>,
+    pos: usize,
+    ended: bool,
+}
+
+impl ReadAhead {
+    fn spawn(mut reader: impl Read + Send + 'static) -> Self {
+        use std::sync::mpsc::sync_channel;
+        let (tx, rx) = sync_channel::<std::io::Result<Vec<u8>>>(2);
+        let (spare, spares) = sync_channel::<Vec<u8>>(4);
+        let spawned = std::thread::Builder::new()
+            .name("segura-read".to_owned())
+            .spawn(move || loop {
+                let mut buf = spares.try_recv().unwrap_or_default();
+                buf.resize(AHEAD_CHUNK, 0);
+                let read = loop {
+                    match reader.read(&mut buf) {
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                        other => break other,
+                    }
+                };
+                let last = !matches!(read, Ok(n) if n > 0);
+                let message = read.map(|n| {
+                    buf.truncate(n);
+                    buf
+                });
+                if tx.send(message).is_err() || last {
+                    return;
+                }
+            });
+        let rx = match spawned {
+            Ok(_) => rx,
+            Err(e) => {
+                // No thread: the consumer sees the failure as a read error.
+                let (tx, rx) = sync_channel(1);
+                let _ = tx.send(Err(e));
+                rx
+            }
+        };
+        Self {
+            rx,
+            spare,
+            current: Vec::new(),
+            pos: 0,
+            ended: false,
+        }
+    }
+}
+
+impl Read for ReadAhead {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        while self.pos == self.current.len() {
+            if self.ended || out.is_empty() {
+                return Ok(0);
+            }
+            let next = match self.rx.recv() {
+                Ok(next) => next?,
+                Err(_) => {
+                    return Err(std::io::Error::other(
+                        "the reading thread stopped before the end of the input",
+                    ))
+                }
+            };
+            let used = std::mem::replace(&mut self.current, next);
+            let _ = self.spare.try_send(used);
+            self.pos = 0;
+            self.ended = self.current.is_empty();
+        }
+        let n = out.len().min(self.current.len() - self.pos);
+        out[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
 impl Feed for InputFeed {
     fn feed(&mut self, on: &mut OnSession<'_>, progress: &Progress) -> Result<(), CliError> {
-        let (reader, name): (Box<dyn Read>, String) = if self.path.as_os_str() == "-" {
+        let (reader, name): (Box<dyn Read + Send>, String) = if self.path.as_os_str() == "-" {
             (Box::new(std::io::stdin()), "standard input".to_owned())
         } else {
             let name = self.path.display().to_string();
@@ -171,7 +283,7 @@ impl Feed for InputFeed {
             (Box::new(file), name)
         };
         // The tap sees the bytes as they are on disk, before any gunzip.
-        let reader: Box<dyn Read> = match &self.tap {
+        let reader: Box<dyn Read + Send> = match &self.tap {
             Some(tap) => Box::new(TapReader {
                 inner: reader,
                 tap: tap.clone(),
@@ -238,9 +350,13 @@ impl Feed for ApiFeed<'_> {
     }
 }
 
-/// A runtime for one command: one thread is plenty for one request at a time.
+/// A runtime for one command: the command's own thread, which decodes and prints, and
+/// one worker, where the HTTP connection and the body's TLS and gzip work run (see
+/// `segura-http`'s read-ahead), so a list uses both cores.
 pub fn runtime() -> Result<Runtime, CliError> {
-    tokio::runtime::Builder::new_current_thread()
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("segura-net")
         .enable_all()
         .build()
         .map_err(|e| CliError::Local(format!("cannot start the async runtime: {e}")))

@@ -82,9 +82,40 @@ impl Transport for ReqwestTransport {
         Ok(TransportResponse {
             status,
             headers,
-            body: Box::pin(body),
+            body: Box::pin(read_ahead(body)),
         })
     }
+}
+
+/// Chunks the body task may read ahead of the consumer: memory stays flat.
+const AHEAD_CHUNKS: usize = 4;
+
+/// `body`, polled by a task of its own: on a multi-threaded runtime the socket, TLS and
+/// gzip work of the body happen on a worker thread while the caller decodes the chunks
+/// already received (on a current-thread runtime the two simply interleave). Chunks and
+/// the error that ends a body arrive in order; a body is complete only when `body`
+/// itself ended. When the consumer goes away the task stops at its next chunk and drops
+/// the response (closing the connection).
+fn read_ahead(
+    body: impl futures_util::Stream<Item = Result<Bytes, TransportError>> + Send + 'static,
+) -> impl futures_util::Stream<Item = Result<Bytes, TransportError>> + Send {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(AHEAD_CHUNKS);
+    tokio::spawn(async move {
+        let mut body = Box::pin(body);
+        loop {
+            tokio::select! {
+                next = body.next() => {
+                    let Some(chunk) = next else { return };
+                    let failed = chunk.is_err();
+                    if tx.send(chunk).await.is_err() || failed {
+                        return;
+                    }
+                }
+                () = tx.closed() => return,
+            }
+        }
+    });
+    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
 
 /// The reqwest client: rustls, the system's and webpki's roots plus the caller's CA,

@@ -4,14 +4,18 @@
 //! ```text
 //! cargo run --release -p segura-mock --example generate -- SEED COUNT          # a list body
 //! cargo run --release -p segura-mock --example generate -- SEED COUNT --lines  # one session per line
+//! cargo run --release -p segura-mock --example generate -- SEED COUNT --gzip   # a list body, gzip
 //! ```
 //!
-//! `--lines` prints what `jq -c '.remote_sessions[]'` prints for the list body.
+//! `--lines` prints what `jq -c '.remote_sessions[]'` prints for the list body; `--gzip`
+//! compresses what it prints at flate2's default level (what `gzip -6` does).
 
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use flate2::write::GzEncoder;
+use flate2::Compression;
 use segura_mock::generator::{write_list_body, Generator};
 
 fn main() -> ExitCode {
@@ -29,9 +33,14 @@ fn main() -> ExitCode {
         }
     };
     let lines = args.iter().any(|a| a == "--lines");
+    let gzip = args.iter().any(|a| a == "--gzip");
     let started = Instant::now();
-    let stdout = io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let stdout = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let mut out = if gzip {
+        Out::Gzip(GzEncoder::new(stdout, Compression::default()))
+    } else {
+        Out::Plain(stdout)
+    };
     let result = if lines {
         let generator = Generator::new(seed);
         let mut buf = Vec::with_capacity(1024);
@@ -51,7 +60,7 @@ fn main() -> ExitCode {
     } else {
         write_list_body(&mut out, seed, count)
     };
-    match result {
+    match result.and_then(|bytes| out.finish().map(|()| bytes)) {
         Ok(bytes) => {
             let secs = started.elapsed().as_secs_f64();
             eprintln!(
@@ -64,6 +73,38 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("generate: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Standard output, compressed or not.
+enum Out<W: Write> {
+    Plain(W),
+    Gzip(GzEncoder<W>),
+}
+
+impl<W: Write> Out<W> {
+    /// Writes the gzip trailer, if any, and flushes.
+    fn finish(self) -> io::Result<()> {
+        match self {
+            Out::Plain(mut w) => w.flush(),
+            Out::Gzip(z) => z.finish()?.flush(),
+        }
+    }
+}
+
+impl<W: Write> Write for Out<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Out::Plain(w) => w.write(buf),
+            Out::Gzip(z) => z.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Out::Plain(w) => w.flush(),
+            Out::Gzip(z) => z.flush(),
         }
     }
 }

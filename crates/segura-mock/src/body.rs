@@ -53,6 +53,8 @@ pub(crate) enum Source {
     },
     /// A fixed body, cut after `end` bytes.
     Bytes { data: Bytes, end: usize },
+    /// A body encoded ahead of time, sent as it is in frames that share its bytes.
+    Ahead(Bytes),
 }
 
 type Chunk = Result<Frame<Bytes>, io::Error>;
@@ -131,6 +133,15 @@ impl Producer {
                 let end = end.min(data.len());
                 self.emit(&data[..end]).await
             }
+            Source::Ahead(mut data) => loop {
+                if data.is_empty() {
+                    break true;
+                }
+                let frame = data.split_to(FRAME_BYTES.min(data.len()));
+                if !self.send(frame).await {
+                    break false;
+                }
+            },
         };
         if !completed || !self.finish_gzip().await {
             return;

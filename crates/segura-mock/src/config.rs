@@ -42,6 +42,7 @@ pub struct MockConfig {
     pub(crate) faults: Vec<(FaultTarget, Fault)>,
     pub(crate) tenant: String,
     pub(crate) clock: Option<(i32, u64)>,
+    pub(crate) gzip_ahead: bool,
 }
 
 impl Default for MockConfig {
@@ -59,6 +60,7 @@ impl Default for MockConfig {
             faults: Vec::new(),
             tenant: "Segura".to_owned(),
             clock: None,
+            gzip_ahead: false,
         }
     }
 }
@@ -81,6 +83,7 @@ impl fmt::Debug for MockConfig {
             .field("faults", &self.faults)
             .field("tenant", &self.tenant)
             .field("clock", &self.clock)
+            .field("gzip_ahead", &self.gzip_ahead)
             .finish()
     }
 }
@@ -159,6 +162,18 @@ impl MockConfig {
     /// cleared with [`MockServer::clear_faults`](crate::MockServer::clear_faults).
     pub fn fault(mut self, target: FaultTarget, fault: Fault) -> Self {
         self.faults.push((target, fault));
+        self
+    }
+
+    /// Serve gzip list bodies compressed ahead of time: the whole list is generated
+    /// and compressed (at the default level) once, on the first list request that
+    /// asks for gzip, and the same bytes are sent to every such request until the
+    /// list changes (a session count or a drop), so the server's compressor is not what
+    /// limits a client's throughput. List faults that shape the body (`delay`, `drip`,
+    /// `cut-after`, `reset-after`) bypass it and stream as usual. Memory: the
+    /// compressed list (about 10 % of its JSON).
+    pub fn gzip_ahead(mut self, enabled: bool) -> Self {
+        self.gzip_ahead = enabled;
         self
     }
 

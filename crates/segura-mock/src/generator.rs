@@ -770,7 +770,7 @@ impl Generator {
 
 /// Which sessions the server has ended since it started (drop, or
 /// `end_open_sessions`), as seen by one response.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Ended {
     /// Every open session with an index below this is ended.
     pub(crate) below: u64,

@@ -26,6 +26,8 @@ Options:
       --client-secret SECRET   OAuth 2.0 client secret to accept [default: generated]
       --token-lifetime DUR     Access token lifetime: 500ms, 3600s, 10m, 1h [default: 1h]
       --tenant NAME            Tenant named in response envelopes [default: Segura]
+      --gzip-ahead             Compress the gzip list body once, ahead of time, and send
+                               the same bytes to every request for it (benchmarks)
       --fault TARGET:FAULT     A standing fault (repeatable). TARGET is any, token, list,
                                get or drop; FAULT uses the X-Segura-Mock-Fault syntax,
                                e.g. list:truncate-after=10, any:503, list:delay=20ms
@@ -107,6 +109,12 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> 
                 config = config.token_lifetime(lifetime);
             }
             "--tenant" => config = config.tenant(value()?),
+            "--gzip-ahead" => {
+                if inline.is_some() {
+                    return Err("--gzip-ahead takes no value".to_owned());
+                }
+                config = config.gzip_ahead(true);
+            }
             "--fault" => {
                 let v = value()?;
                 let (target, fault) = v
@@ -146,6 +154,8 @@ async fn run(args: Args) -> Result<(), String> {
     let server = MockServer::start(args.config)
         .await
         .map_err(|e| e.to_string())?;
+    // Before the URL is printed: whoever waits for it gets a server ready at full speed.
+    server.prepare_gzip_ahead();
     let mut ca_line = String::new();
     let mut env_prefix = String::new();
     if let Some(pem) = server.ca_cert_pem() {

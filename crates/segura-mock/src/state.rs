@@ -11,8 +11,11 @@ use std::time::{Duration, Instant};
 
 use crate::config::MockConfig;
 use crate::fault::{Fault, FaultPlan, FaultTarget};
-use crate::generator::{Ended, Generator};
+use crate::generator::{Ended, Generator, ListSource};
 use crate::oauth1::Oauth1Credentials;
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use std::io::Write as _;
 
 /// Locks a mutex, carrying on if a panicking thread poisoned it: every
 /// structure here stays consistent between statements.
@@ -181,6 +184,15 @@ pub(crate) struct Shared {
     nonces: Mutex<HashSet<(u64, String)>>,
     pub(crate) faults: Mutex<FaultTable>,
     pub(crate) counters: Counters,
+    /// With [`MockConfig::gzip_ahead`]: the gzip list body made for a list state.
+    gzip_ahead: Option<Mutex<Option<GzipAhead>>>,
+}
+
+/// A list body compressed ahead of time, and the state of the list it shows.
+struct GzipAhead {
+    count: u64,
+    ended: Ended,
+    body: bytes::Bytes,
 }
 
 /// Nonces remembered for replay detection before the set is forgotten.
@@ -229,7 +241,46 @@ impl Shared {
             nonces: Mutex::new(HashSet::new()),
             faults: Mutex::new(faults),
             counters: Counters::default(),
+            gzip_ahead: config.gzip_ahead.then(|| Mutex::new(None)),
         }
+    }
+
+    /// With [`MockConfig::gzip_ahead`]: the whole list body as it is now, gzip-compressed,
+    /// made on the first call and again only when the list changed.
+    pub(crate) fn gzip_ahead_body(&self) -> Option<bytes::Bytes> {
+        let cache = self.gzip_ahead.as_ref()?;
+        let mut cache = lock(cache);
+        let (count, ended) = (self.session_count(), self.ended());
+        if let Some(ahead) = cache
+            .as_ref()
+            .filter(|a| a.count == count && a.ended == ended)
+        {
+            return Some(ahead.body.clone());
+        }
+        let mut source = ListSource::new(
+            self.generator.clone(),
+            &self.tenant,
+            count,
+            ended.clone(),
+            None,
+        );
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+        let mut buf = Vec::with_capacity(crate::body::FRAME_BYTES + 4096);
+        while source
+            .fill(&mut buf, crate::body::FRAME_BYTES, u64::MAX)
+            .is_some()
+        {
+            // Writing into a Vec cannot fail.
+            encoder.write_all(&buf).ok()?;
+            buf.clear();
+        }
+        let body = bytes::Bytes::from(encoder.finish().ok()?);
+        *cache = Some(GzipAhead {
+            count,
+            ended,
+            body: body.clone(),
+        });
+        Some(body)
     }
 
     pub(crate) fn session_count(&self) -> u64 {

@@ -80,6 +80,66 @@ async fn gzip_when_asked() -> TestResult {
     Ok(())
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gzip_ahead_sends_the_same_compressed_bytes_until_the_list_changes() -> TestResult {
+    let server = start(
+        MockConfig::default()
+            .sessions(3000)
+            .seed(4)
+            .gzip_ahead(true),
+    )
+    .await?;
+    let client = client();
+    let token = token(&client, &server).await?;
+    let url = format!("{}/api/session/remotesessions", server.url());
+    let get = |fault: Option<&str>| {
+        let mut r = client
+            .get(&url)
+            .bearer_auth(&token)
+            .header("accept-encoding", "gzip");
+        if let Some(f) = fault {
+            r = r.header("x-segura-mock-fault", f);
+        }
+        read(r)
+    };
+    let gunzip = |z: &[u8]| -> std::io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        GzDecoder::new(z).read_to_end(&mut out)?;
+        Ok(out)
+    };
+    let mut expected = Vec::new();
+    write_list_body(&mut expected, 4, 3000)?;
+
+    let first = get(None).await?;
+    assert_eq!(first.headers["content-encoding"], "gzip");
+    assert_eq!(gunzip(&first.body)?, expected);
+    // Compressed at the default level, once: the same bytes again.
+    let again = get(None).await?;
+    assert_eq!(again.body, first.body);
+    assert_eq!(server.stats().gzip_responses, 2);
+
+    // A fault that shapes the body streams it as before.
+    let cut = get(Some("truncate-after=10")).await?;
+    let text = String::from_utf8(gunzip(&cut.body)?)?;
+    assert_eq!(text.matches("{\"id\":").count(), 10);
+
+    // A changed list is compressed anew.
+    server.set_session_count(2000);
+    let fewer = get(None).await?;
+    let mut expected = Vec::new();
+    write_list_body(&mut expected, 4, 2000)?;
+    assert_eq!(gunzip(&fewer.body)?, expected);
+    let open = |body: &[u8]| {
+        String::from_utf8_lossy(body)
+            .matches("\"end\":null")
+            .count()
+    };
+    assert!(open(&expected) > 0);
+    server.end_open_sessions();
+    assert_eq!(open(&gunzip(&get(None).await?.body)?), 0);
+    Ok(())
+}
+
 #[tokio::test]
 async fn large_body_is_streamed_in_frames() -> TestResult {
     let count = 100_000;

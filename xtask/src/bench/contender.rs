@@ -1,5 +1,6 @@
-//! The programs compared, and the command line each one runs: `segura` on a file and
-//! over HTTP, the serde baseline, `jq` and Python.
+//! The programs compared, and the command line each one runs: `segura` on a file, a
+//! gzip file, over HTTP and over HTTPS with gzip, the serde and sonic-rs baselines, the
+//! `cat | cat` floor, `jq` and Python.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -25,18 +26,30 @@ pub enum Contender {
     /// `segura sessions audit` on the same file: findings, not sessions.
     SeguraAudit,
     SeguraHttp,
+    /// `segura --input body.json.gz`: the same list, gzip-compressed on disk.
+    SeguraGzip,
+    /// Over HTTPS from the mock, with gzip compressed ahead of time (`--gzip-ahead`).
+    SeguraHttpsGzip,
     BaselineSerde,
+    /// `sonic-rs` into borrowed structs and back.
+    BaselineSonic,
+    /// `cat body.json | cat`: the floor for any program that reads and writes the bytes.
+    CatPipe,
     Jq,
     Python,
 }
 
 impl Contender {
-    pub const ALL: [Contender; 7] = [
+    pub const ALL: [Contender; 11] = [
         Contender::SeguraInput,
         Contender::SeguraFilter,
         Contender::SeguraAudit,
         Contender::SeguraHttp,
+        Contender::SeguraGzip,
+        Contender::SeguraHttpsGzip,
         Contender::BaselineSerde,
+        Contender::BaselineSonic,
+        Contender::CatPipe,
         Contender::Jq,
         Contender::Python,
     ];
@@ -47,7 +60,11 @@ impl Contender {
             Contender::SeguraFilter => "segura --input --filter",
             Contender::SeguraAudit => "segura audit",
             Contender::SeguraHttp => "segura over HTTP",
+            Contender::SeguraGzip => "segura --input .gz",
+            Contender::SeguraHttpsGzip => "segura HTTPS+gzip",
             Contender::BaselineSerde => "baseline-serde",
+            Contender::BaselineSonic => "baseline-sonic",
+            Contender::CatPipe => "cat | cat",
             Contender::Jq => "jq -c",
             Contender::Python => "python3 json",
         }
@@ -59,16 +76,20 @@ impl Contender {
             Contender::SeguraFilter => "segura-filter",
             Contender::SeguraAudit => "segura-audit",
             Contender::SeguraHttp => "segura-http",
+            Contender::SeguraGzip => "segura-gzip",
+            Contender::SeguraHttpsGzip => "segura-https-gzip",
             Contender::BaselineSerde => "baseline-serde",
+            Contender::BaselineSonic => "baseline-sonic",
+            Contender::CatPipe => "cat-pipe",
             Contender::Jq => "jq",
             Contender::Python => "python3",
         }
     }
 
     /// Whether its output is the list of sessions (compared with the generator's
-    /// lines); `segura audit` prints findings instead.
+    /// lines); `segura audit` prints findings instead, `cat` the body.
     pub fn lists_sessions(self) -> bool {
-        self != Contender::SeguraAudit
+        !matches!(self, Contender::SeguraAudit | Contender::CatPipe)
     }
 
     pub fn color(self) -> &'static str {
@@ -77,7 +98,11 @@ impl Contender {
             Contender::SeguraFilter => "#17becf",
             Contender::SeguraAudit => "#8c564b",
             Contender::SeguraHttp => "#2ca02c",
+            Contender::SeguraGzip => "#bcbd22",
+            Contender::SeguraHttpsGzip => "#98df8a",
             Contender::BaselineSerde => "#ff7f0e",
+            Contender::BaselineSonic => "#e377c2",
+            Contender::CatPipe => "#7f7f7f",
             Contender::Jq => "#d62728",
             Contender::Python => "#9467bd",
         }
@@ -147,16 +172,22 @@ impl Spec {
     }
 }
 
-/// The command line of `contender` reading `body` (or, over HTTP, the mock at
-/// `mock_url`).
-pub fn spec(
-    contender: Contender,
-    bins: &Bins,
-    work: &Path,
-    body: &Path,
-    mock_url: Option<&str>,
-) -> Spec {
-    let body = body.to_string_lossy().into_owned();
+/// What the contenders read at one size.
+pub struct Inputs<'a> {
+    /// The list body.
+    pub body: &'a Path,
+    /// The same body, gzip-compressed.
+    pub body_gz: &'a Path,
+    /// The plain-HTTP mock.
+    pub mock_url: &'a str,
+    /// The HTTPS mock that sends gzip compressed ahead of time, and its CA certificate.
+    pub tls_mock: (&'a str, &'a Path),
+}
+
+/// The command line of `contender` reading `inputs`.
+pub fn spec(contender: Contender, bins: &Bins, work: &Path, inputs: &Inputs<'_>) -> Spec {
+    let body = inputs.body.to_string_lossy().into_owned();
+    let body_gz = inputs.body_gz.to_string_lossy().into_owned();
     let strings = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
     match contender {
         Contender::SeguraInput => Spec {
@@ -190,11 +221,44 @@ pub fn spec(
         Contender::SeguraHttp => Spec {
             program: bins.segura.clone(),
             args: strings(&["sessions", "list", "-o", "ndjson", "--no-compression"]),
-            env: isolated_env(work, mock_url),
+            env: isolated_env(work, Some(inputs.mock_url)),
         },
+        Contender::SeguraGzip => Spec {
+            program: bins.segura.clone(),
+            args: strings(&["sessions", "list", "--input", &body_gz, "-o", "ndjson"]),
+            env: isolated_env(work, None),
+        },
+        Contender::SeguraHttpsGzip => {
+            let (url, ca) = inputs.tls_mock;
+            let mut env = isolated_env(work, Some(url));
+            env.push((
+                "SEGURA_CA_CERT".to_owned(),
+                ca.to_string_lossy().into_owned(),
+            ));
+            Spec {
+                program: bins.segura.clone(),
+                args: strings(&["sessions", "list", "-o", "ndjson"]),
+                env,
+            }
+        }
         Contender::BaselineSerde => Spec {
             program: bins.baseline.clone(),
             args: vec![body],
+            env: Vec::new(),
+        },
+        Contender::BaselineSonic => Spec {
+            program: bins.baseline_sonic.clone(),
+            args: vec![body],
+            env: Vec::new(),
+        },
+        Contender::CatPipe => Spec {
+            program: "/bin/sh".into(),
+            args: vec![
+                "-c".to_owned(),
+                "cat \"$1\" | cat".to_owned(),
+                "sh".to_owned(),
+                body,
+            ],
             env: Vec::new(),
         },
         Contender::Jq => Spec {

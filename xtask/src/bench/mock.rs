@@ -15,8 +15,30 @@ pub struct Mock {
 
 impl Mock {
     pub fn start(program: &Path, sessions: u64, fault: Option<&str>) -> Result<Mock, Error> {
+        Mock::start_with(program, sessions, fault, &[])
+    }
+
+    /// The HTTPS mock that sends the list gzip-compressed ahead of time, its CA
+    /// certificate written to `ca`.
+    pub fn start_tls_gzip(program: &Path, sessions: u64, ca: &Path) -> Result<Mock, Error> {
+        let ca = ca.to_string_lossy();
+        Mock::start_with(
+            program,
+            sessions,
+            None,
+            &["--tls", "--gzip-ahead", "--ca-out", &ca],
+        )
+    }
+
+    fn start_with(
+        program: &Path,
+        sessions: u64,
+        fault: Option<&str>,
+        extra: &[&str],
+    ) -> Result<Mock, Error> {
         let mut cmd = Command::new(program);
         cmd.args(["--port", "0", "--sessions", &sessions.to_string()])
+            .args(extra)
             .args(["--seed", &SEED.to_string()])
             .args(["--client-id", "bench", "--client-secret", "bench"]);
         if let Some(f) = fault {

@@ -32,6 +32,8 @@ pub fn build(root: &Path) -> Result<(), Error> {
         "segura-bench",
         "--bin",
         "baseline-serde",
+        "--bin",
+        "baseline-sonic",
     ]))
 }
 
@@ -42,6 +44,7 @@ pub struct Bins {
     pub mock: PathBuf,
     pub generate: PathBuf,
     pub baseline: PathBuf,
+    pub baseline_sonic: PathBuf,
 }
 
 impl Bins {
@@ -56,22 +59,40 @@ impl Bins {
             mock: release.join("segura-mock"),
             generate: release.join("examples/generate"),
             baseline: release.join("baseline-serde"),
+            baseline_sonic: release.join("baseline-sonic"),
             target,
         }
     }
 }
 
-/// Writes `body-N.json` (the list body) and `lines-N.ndjson` (the generator's own line
-/// per session, the reference output) unless both are present with the sizes recorded
-/// when they were written.
-pub fn ensure_body(bins: &Bins, work: &Path, n: u64) -> Result<PathBuf, Error> {
+/// The files of one size.
+pub struct Bodies {
+    /// `body-N.json`: the list body.
+    pub body: PathBuf,
+    /// `body-N.json.gz`: the same, gzip-compressed at the default level.
+    pub body_gz: PathBuf,
+}
+
+/// Writes `body-N.json` (the list body), `body-N.json.gz` (the same, compressed) and
+/// `lines-N.ndjson` (the generator's own line per session, the reference output) unless
+/// all are present with the sizes recorded when they were written.
+pub fn ensure_body(bins: &Bins, work: &Path, n: u64) -> Result<Bodies, Error> {
     let body = work.join(format!("body-{n}.json"));
+    let body_gz = work.join(format!("body-{n}.json.gz"));
     let lines = work.join(format!("lines-{n}.ndjson"));
     let sizes = work.join(format!("body-{n}.sizes"));
     let recorded = std::fs::read_to_string(&sizes).unwrap_or_default();
-    let current = format!("{} {}", file_len(&body), file_len(&lines));
-    if recorded.trim() == current && !current.starts_with("0 ") {
-        return Ok(body);
+    let measure = || {
+        format!(
+            "{} {} {}",
+            file_len(&body),
+            file_len(&lines),
+            file_len(&body_gz)
+        )
+    };
+    let current = measure();
+    if recorded.trim() == current && !current.split(' ').any(|l| l == "0") {
+        return Ok(Bodies { body, body_gz });
     }
     eprintln!(
         "generating {n} sessions (seed {SEED}) into {}",
@@ -79,9 +100,9 @@ pub fn ensure_body(bins: &Bins, work: &Path, n: u64) -> Result<PathBuf, Error> {
     );
     generate(bins, n, &[], &body)?;
     generate(bins, n, &["--lines"], &lines)?;
-    let current = format!("{} {}", file_len(&body), file_len(&lines));
-    util::write(&sizes, &current)?;
-    Ok(body)
+    generate(bins, n, &["--gzip"], &body_gz)?;
+    util::write(&sizes, &measure())?;
+    Ok(Bodies { body, body_gz })
 }
 
 fn generate(bins: &Bins, n: u64, extra: &[&str], out: &Path) -> Result<(), Error> {

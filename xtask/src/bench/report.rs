@@ -151,6 +151,26 @@ pub fn evaluate(rows: &[Row], latency: &Latency, criterion: &[CriterionFigure]) 
     faster(Contender::Jq, 15.0);
     faster(Contender::Python, 10.0);
     faster(Contender::BaselineSerde, 2.5);
+    faster(Contender::BaselineSonic, 2.0);
+    let cat = at(Contender::CatPipe, largest).and_then(|r| r.ratio);
+    out.push(Verdict {
+        target: format!("segura --input within 1.5× the time of `cat | cat` at {largest} sessions"),
+        pass: cat.map(|r| r > 0.0 && 1.0 / r <= 1.5),
+        measured: cat.map_or("not measured".to_owned(), |r| format!("{:.2}×", 1.0 / r)),
+    });
+    let mut rate = |c: Contender, floor: f64| {
+        let mbs = at(c, largest).and_then(Row::mb_per_s);
+        out.push(Verdict {
+            target: format!(
+                "{} ≥{floor:.0} MB/s of JSON at {largest} sessions",
+                c.name()
+            ),
+            pass: mbs.map(|v| v >= floor),
+            measured: mbs.map_or("not measured".to_owned(), |v| format!("{v:.0} MB/s")),
+        });
+    };
+    rate(Contender::SeguraGzip, 300.0);
+    rate(Contender::SeguraHttpsGzip, 250.0);
     let filtered = at(Contender::SeguraFilter, largest).and_then(|r| r.ratio);
     out.push(Verdict {
         target: format!("--filter at most 2.5× the time of the plain list at {largest} sessions"),

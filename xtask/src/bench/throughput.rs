@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Instant;
 
-use super::contender::{spec, Contender};
+use super::contender::{spec, Contender, Inputs};
 use super::mock::Mock;
 use super::prepare::{create, file_len, Bins};
 use crate::util::{self, Error};
@@ -16,6 +16,7 @@ pub struct SizeContext<'a> {
     pub bins: &'a Bins,
     pub work: &'a Path,
     pub body: &'a Path,
+    pub body_gz: &'a Path,
     pub sessions: u64,
     pub time_tool: bool,
 }
@@ -45,6 +46,14 @@ pub fn measure_size(
     let body_bytes = file_len(ctx.body);
     let reference = ctx.work.join(format!("lines-{}.ndjson", ctx.sessions));
     let mock = Mock::start(&ctx.bins.mock, ctx.sessions, None)?;
+    let ca = ctx.work.join("mock-ca.pem");
+    let tls_mock = Mock::start_tls_gzip(&ctx.bins.mock, ctx.sessions, &ca)?;
+    let inputs = Inputs {
+        body: ctx.body,
+        body_gz: ctx.body_gz,
+        mock_url: &mock.url,
+        tls_mock: (&tls_mock.url, &ca),
+    };
     let mut ms: Vec<Measurement> = contenders
         .iter()
         .map(|(c, skipped)| Measurement {
@@ -60,7 +69,7 @@ pub fn measure_size(
     let time_out = ctx.work.join("time.txt");
     for round in 0..=runs {
         for m in ms.iter_mut().filter(|m| m.skipped.is_none()) {
-            let spec = spec(m.contender, ctx.bins, ctx.work, ctx.body, Some(&mock.url));
+            let spec = spec(m.contender, ctx.bins, ctx.work, &inputs);
             let out_path = ctx.work.join(format!("out-{}.ndjson", m.contender.slug()));
             let stdout = if round == 0 {
                 create(&out_path)?
@@ -93,7 +102,7 @@ pub fn measure_size(
             if round == 0 && !m.contender.lists_sessions() {
                 let _ = std::fs::remove_file(&out_path);
                 eprintln!(
-                    "{:>9} sessions  {:<18} output: findings (not compared)",
+                    "{:>9} sessions  {:<18} output: not a list of sessions (not compared)",
                     ctx.sessions,
                     m.contender.name()
                 );
@@ -118,6 +127,7 @@ pub fn measure_size(
         }
     }
     drop(mock);
+    drop(tls_mock);
     Ok(ms)
 }
 

@@ -36,6 +36,26 @@ pub(super) fn accepts_gzip(req: &Request<Incoming>) -> bool {
 
 pub(super) fn list(ctx: &Ctx, gzip: bool) -> Response<Body> {
     let shared = &ctx.shared;
+    let plan = &ctx.plan;
+    let shaped = plan.delay.is_some() || plan.drip.is_some() || plan.cut.is_some() || plan.stall;
+    let ahead = (gzip && !shaped)
+        .then(|| shared.gzip_ahead_body())
+        .flatten();
+    if let Some(body) = ahead {
+        bump(&shared.counters.gzip_responses);
+        shared
+            .counters
+            .sessions_streamed
+            .fetch_add(shared.session_count(), std::sync::atomic::Ordering::Relaxed);
+        let body = Producer::spawn(
+            Source::Ahead(body),
+            plan,
+            false,
+            ctx.conn.clone(),
+            shared.clone(),
+        );
+        return gzip_headers(respond(StatusCode::OK, "application/json", body));
+    }
     let source = ListSource::new(
         shared.generator.clone(),
         &shared.tenant,
@@ -56,12 +76,18 @@ pub(super) fn list(ctx: &Ctx, gzip: bool) -> Response<Body> {
         ctx.conn.clone(),
         shared.clone(),
     );
-    let mut response = respond(StatusCode::OK, "application/json", body);
+    let response = respond(StatusCode::OK, "application/json", body);
     if gzip {
-        let headers = response.headers_mut();
-        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        gzip_headers(response)
+    } else {
+        response
     }
+}
+
+fn gzip_headers(mut response: Response<Body>) -> Response<Body> {
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     response
 }
 
