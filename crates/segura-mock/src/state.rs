@@ -181,6 +181,7 @@ pub(crate) struct Shared {
     nonces: Mutex<HashSet<(u64, String)>>,
     pub(crate) faults: Mutex<FaultTable>,
     pub(crate) counters: Counters,
+    pub(crate) variants: crate::config::Variants,
 }
 
 /// Nonces remembered for replay detection before the set is forgotten.
@@ -206,6 +207,7 @@ impl Shared {
                 }
             }),
             tenant: config.tenant.clone(),
+            variants: config.variants,
             client_id: config
                 .client_id
                 .clone()
