@@ -60,7 +60,7 @@ pub mod transport;
 
 #[cfg(any(test, feature = "mock"))]
 pub use api::MockSessionApi;
-pub use api::SessionApi;
+pub use api::{Listing, SessionApi};
 pub use client::{Client, ClientOptions, RetryPolicy};
 pub use decoder::{DecoderConfig, ListDecoder, Step};
 pub use drop_answer::{is_recognised_drop, parse_drop_answer};

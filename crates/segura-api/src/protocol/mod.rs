@@ -25,11 +25,15 @@ mod response;
 mod secret;
 
 pub use auth::{bearer_header, sensitive_header, Auth, ClientAuthMethod, Credentials};
-pub use endpoints::Endpoints;
-pub use request::{drop_request, get_request, list_request, Target};
+pub use endpoints::{ApiPrefix, Endpoints, TokenUrl};
+pub use request::{
+    drop_request, get_request, get_request_at, legacy_drop_request, list_request, list_request_at,
+    Target,
+};
 pub use response::{
-    backoff, drop_cut, may_retry, provably_unsent, redirect_error, response_error, retry_after,
-    token_body_error, unexpected_encoding, ERROR_BODY_CAP,
+    backoff, drop_cut, is_route_missing, may_retry, provably_unsent, rate_limit_wait,
+    redirect_error, request_id, response_error, retry_after, token_body_error,
+    unasked_not_modified, unexpected_encoding, with_request_id, ERROR_BODY_CAP,
 };
 pub use secret::Secret;
 

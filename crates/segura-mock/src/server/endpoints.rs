@@ -49,6 +49,7 @@ pub(super) fn list(ctx: &Ctx, gzip: bool, if_none_match: Option<&HeaderValue>) -
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
         if matches {
+            bump(&shared.counters.not_modified);
             let mut response = respond(StatusCode::NOT_MODIFIED, "application/json", full(""));
             response.headers_mut().remove(header::CONTENT_TYPE);
             if let Ok(value) = HeaderValue::from_str(tag) {

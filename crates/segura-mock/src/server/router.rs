@@ -136,7 +136,7 @@ fn status_fault_response(fault: &Fault, tenant: &str) -> Option<(StatusCode, &'s
             JSON,
             Bytes::from_static(envelope::REQUEST_TIMEOUT.as_bytes()),
         ),
-        Fault::TooManyRequests { .. } => (
+        Fault::TooManyRequests { .. } | Fault::RateLimited { .. } => (
             StatusCode::TOO_MANY_REQUESTS,
             JSON,
             Bytes::from_static(envelope::RATE_LIMITED.as_bytes()),
@@ -288,6 +288,17 @@ async fn status_fault(ctx: &Ctx) -> Option<Response<Body>> {
     if let Fault::TooManyRequests { retry_after } = fault {
         if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
             response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+    }
+    if let Fault::RateLimited { reset_in } = fault {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let headers = response.headers_mut();
+        headers.insert("x-ratelimit-limit", HeaderValue::from_static("100"));
+        headers.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
+        if let Ok(value) = HeaderValue::from_str(&now.saturating_add(*reset_in).to_string()) {
+            headers.insert("x-ratelimit-reset", value);
         }
     }
     Some(response)
