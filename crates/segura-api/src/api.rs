@@ -33,7 +33,7 @@ pub trait SessionApi: Send + Sync {
         let _ = etag;
         Ok(Listing::Changed {
             etag: None,
-            sessions: self.list_sessions().await?,
+            sessions: Box::new(self.list_sessions().await?),
         })
     }
 }
@@ -47,8 +47,8 @@ pub enum Listing {
     Changed {
         /// The answer's `ETag`, to send back next time.
         etag: Option<String>,
-        /// The sessions.
-        sessions: SessionStream,
+        /// The sessions (boxed: a stream is large, and a 304 holds nothing).
+        sessions: Box<SessionStream>,
     },
 }
 

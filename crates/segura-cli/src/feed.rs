@@ -242,7 +242,7 @@ impl Feed for ApiFeed<'_> {
         let (result, etag, unchanged) = self.rt.block_on(async move {
             let (mut stream, etag) = match api.list_if_changed(sent.clone()).await? {
                 Listing::NotModified => return Ok((Ok(()), sent, true)),
-                Listing::Changed { etag, sessions } => (sessions, etag),
+                Listing::Changed { etag, sessions } => (*sessions, etag),
             };
             if let Some(tap) = tap {
                 stream = stream.observe_bytes(Box::new(move |b: &[u8]| tap.update(b)));

@@ -652,7 +652,9 @@ impl<T: Transport> SessionApi for Client<T> {
         let body = inner.body(&call, response.body);
         Ok(Listing::Changed {
             etag,
-            sessions: SessionStream::new(Box::pin(body)).redacting(inner.redactor.clone()),
+            sessions: Box::new(
+                SessionStream::new(Box::pin(body)).redacting(inner.redactor.clone()),
+            ),
         })
     }
 

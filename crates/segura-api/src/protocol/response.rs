@@ -180,19 +180,18 @@ pub fn unexpected_encoding(method: &Method, path: &str, headers: &HeaderMap) -> 
 /// not an application code such as 1002 "Session not found". A 404 is a refusal before
 /// anything happened, so another path variant may be tried, even for a drop.
 pub fn is_route_missing(error: &Error) -> bool {
-    match error {
+    matches!(
+        error,
         Error::NotFound {
             status: Some(404),
             code: None,
             ..
-        } => true,
-        Error::Auth {
+        } | Error::Auth {
             kind: AuthFailure::NoRouteMatched,
             status: Some(404),
             ..
-        } => true,
-        _ => false,
-    }
+        }
+    )
 }
 
 /// Whether the request certainly never reached the server: only then may a request that
