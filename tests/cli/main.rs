@@ -23,4 +23,5 @@ mod sort;
 mod stats;
 mod support;
 mod top;
+mod surface;
 mod watch;

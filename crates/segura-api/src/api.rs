@@ -23,6 +23,33 @@ pub trait SessionApi: Send + Sync {
     /// Terminates a session by its 40-hex hash
     /// (`DELETE /api/pam/session/drop/{session_id}`).
     async fn drop_session(&self, session: &SessionHash) -> Result<DropResponse, Error>;
+
+    /// Lists the sessions unless they are unchanged since the answer that carried
+    /// `etag`: sends `If-None-Match: etag` (A2A v2) and returns
+    /// [`Listing::NotModified`] on `304 Not Modified`, else the stream and the answer's
+    /// own `ETag`. Without `etag` it is [`SessionApi::list_sessions`]. The default
+    /// implementation never sends a condition.
+    async fn list_if_changed(&self, etag: Option<String>) -> Result<Listing, Error> {
+        let _ = etag;
+        Ok(Listing::Changed {
+            etag: None,
+            sessions: Box::new(self.list_sessions().await?),
+        })
+    }
+}
+
+/// The answer of [`SessionApi::list_if_changed`].
+#[derive(Debug)]
+pub enum Listing {
+    /// `304 Not Modified`: the list is the one of the `ETag` sent.
+    NotModified,
+    /// The list, and its `ETag` when the server sent one.
+    Changed {
+        /// The answer's `ETag`, to send back next time.
+        etag: Option<String>,
+        /// The sessions (boxed: a stream is large, and a 304 holds nothing).
+        sessions: Box<SessionStream>,
+    },
 }
 
 #[async_trait]
@@ -35,5 +62,8 @@ impl<T: SessionApi + ?Sized> SessionApi for std::sync::Arc<T> {
     }
     async fn drop_session(&self, session: &SessionHash) -> Result<DropResponse, Error> {
         (**self).drop_session(session).await
+    }
+    async fn list_if_changed(&self, etag: Option<String>) -> Result<Listing, Error> {
+        (**self).list_if_changed(etag).await
     }
 }

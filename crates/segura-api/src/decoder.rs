@@ -12,6 +12,15 @@
 //! truncated body, trailing garbage, or a body that is not JSON at all, each with the byte
 //! offset, the JSON path where known, and the number of sessions decoded before it. The
 //! result does not depend on how the body was split into chunks.
+//!
+//! The nested form the vendor documents for 3.33 and on its current pages is read too:
+//! `remote_sessions` holding inner envelopes, each with its own `remote_sessions` (and
+//! `code`, `response`, `exception`, `tenant`). An element of the outer list is an inner
+//! envelope when its first key is an envelope key (`code`, `response`, `exception`,
+//! `tenant`, or the list key) and a session otherwise; the sessions are those of the
+//! inner lists, in order, and an inner envelope that reports an error ends the stream
+//! with that error, after the sessions before it. One level is documented and accepted:
+//! an envelope inside an inner list is an error, not a guess.
 
 use std::io::{self, Read};
 
@@ -191,6 +200,15 @@ pub struct ListDecoder {
     envelope: Envelope,
     list_key: &'static str,
     saw_list: bool,
+    /// Inside an inner envelope of the nested form (see the module documentation).
+    nested: bool,
+    /// The inner envelope being read.
+    inner: Envelope,
+    /// Whether the inner envelope being read holds its list yet.
+    inner_saw_list: bool,
+    /// How many inner envelopes were complete, and the sessions before the current one.
+    inner_done: u64,
+    inner_first: u64,
     single_ok: bool,
     /// Reading a saved snapshot: any of the shapes of [`ListDecoder::for_snapshot`].
     snapshot: bool,
@@ -227,6 +245,11 @@ impl ListDecoder {
             envelope: Envelope::default(),
             list_key: LIST_KEY,
             saw_list: false,
+            nested: false,
+            inner: Envelope::default(),
+            inner_saw_list: false,
+            inner_done: 0,
+            inner_first: 0,
             single_ok: false,
             snapshot: false,
             shape: Shape::Envelope,
@@ -322,7 +345,8 @@ impl ListDecoder {
         self.high_water
     }
 
-    /// The envelope members read so far.
+    /// The envelope members read so far (of the outer envelope; in the nested form, the
+    /// tenant of the first inner envelope that names one when the outer does not).
     pub fn envelope(&self) -> &Envelope {
         &self.envelope
     }
@@ -346,11 +370,22 @@ impl ListDecoder {
             | (State::Lines, _) => return format!("$[{}]", self.sessions),
             _ => {}
         }
+        let key = self.list_key;
+        if self.nested {
+            let outer = format!("{key}[{}]", self.inner_done);
+            return match self.state {
+                State::ArrayFirst | State::ArrayNext | State::AfterElement => {
+                    format!("{outer}.{key}[{}]", self.sessions - self.inner_first)
+                }
+                State::SingleObject => format!("{outer}.{key}"),
+                _ => outer,
+            };
+        }
         match self.state {
             State::ArrayFirst | State::ArrayNext | State::AfterElement => {
-                format!("{}[{}]", self.list_key, self.sessions)
+                format!("{key}[{}]", self.sessions)
             }
-            State::SingleObject => self.list_key.to_owned(),
+            State::SingleObject => key.to_owned(),
             _ => "$".to_owned(),
         }
     }
@@ -547,7 +582,11 @@ impl ListDecoder {
                         None => return self.starved(),
                         Some(b'}') if self.state == State::FirstKey => {
                             self.start = i + 1;
-                            self.state = State::Trailer;
+                            if self.nested {
+                                self.close_inner(i)?;
+                            } else {
+                                self.state = State::Trailer;
+                            }
                         }
                         Some(b'"') => {
                             let mut scratch = String::new();
@@ -577,20 +616,33 @@ impl ListDecoder {
                                 // parse_string reports offsets within `b`, not from `i`.
                                 Err(e) => return Err(self.wire_error(0, e, "$".into())),
                             };
+                            let saw_list = if self.nested {
+                                self.inner_saw_list
+                            } else {
+                                self.saw_list
+                            };
                             match slot {
-                                Some((Slot::List, _)) if self.saw_list => {
+                                Some((Slot::List, _)) if saw_list => {
                                     // Which of the two lists is the answer would be a
                                     // guess: refuse.
                                     let msg = format!(
                                         "the envelope holds `{}` more than once",
                                         self.list_key
                                     );
-                                    let path = Some(self.list_key.to_owned());
+                                    let path = Some(if self.nested {
+                                        format!("{}.{}", self.path(), self.list_key)
+                                    } else {
+                                        self.list_key.to_owned()
+                                    });
                                     return Err(self.fail(msg, i, path, false));
                                 }
                                 Some((slot, next)) => {
                                     if slot == Slot::List {
-                                        self.saw_list = true;
+                                        if self.nested {
+                                            self.inner_saw_list = true;
+                                        } else {
+                                            self.saw_list = true;
+                                        }
                                     }
                                     self.start = next;
                                     self.state = State::Value(slot);
@@ -731,7 +783,11 @@ impl ListDecoder {
                         }
                         Some(b'}') => {
                             self.start = i + 1;
-                            self.state = State::Trailer;
+                            if self.nested {
+                                self.close_inner(i)?;
+                            } else {
+                                self.state = State::Trailer;
+                            }
                         }
                         Some(_) => {
                             return Err(self.fail(
@@ -753,6 +809,31 @@ impl ListDecoder {
                         }
                         Some(b'{') => {
                             self.start = i;
+                            if self.shape == Shape::Envelope {
+                                match self.sniff_envelope(i)? {
+                                    None => return self.starved(),
+                                    Some(true) if self.nested => {
+                                        let path = Some(self.path());
+                                        return Err(self.fail(
+                                            "an envelope nested deeper than documented \
+                                             (an inner envelope's list holds another envelope)",
+                                            i,
+                                            path,
+                                            false,
+                                        ));
+                                    }
+                                    Some(true) => {
+                                        self.nested = true;
+                                        self.inner = Envelope::default();
+                                        self.inner_saw_list = false;
+                                        self.inner_first = self.sessions;
+                                        self.start = i + 1;
+                                        self.state = State::FirstKey;
+                                        continue;
+                                    }
+                                    Some(false) => {}
+                                }
+                            }
                             return self.element(State::AfterElement);
                         }
                         Some(_) => {
@@ -780,7 +861,11 @@ impl ListDecoder {
                             self.state = self.after_list();
                         }
                         Some(_) => {
-                            let path = Some(self.list_key.to_owned());
+                            let path = Some(if self.nested {
+                                format!("{}[{}].{}", self.list_key, self.inner_done, self.list_key)
+                            } else {
+                                self.list_key.to_owned()
+                            });
                             return Err(self.fail(
                                 "invalid JSON: expected ',' or ']'",
                                 i,
@@ -817,6 +902,66 @@ impl ListDecoder {
             Shape::Array => State::Trailer,
             _ => State::AfterValue,
         }
+    }
+
+    /// Whether the object at `i` (which holds `{`) is an inner envelope: its first key is
+    /// an envelope key and no session field. `None` when the key is not complete yet.
+    fn sniff_envelope(&mut self, i: usize) -> Result<Option<bool>, Error> {
+        let b = &self.buf[..];
+        let k = wire::skip_ws(b, i + 1);
+        match b.get(k) {
+            None => {
+                if self.eof {
+                    // Let the session parser report the truncation.
+                    return Ok(Some(false));
+                }
+                Ok(None)
+            }
+            Some(b'"') => {
+                let mut scratch = String::new();
+                match wire::parse_string(b, k, &mut scratch) {
+                    Ok((key, _)) => Ok(Some(
+                        matches!(key, "code" | "response" | "exception" | "tenant")
+                            || key == self.list_key,
+                    )),
+                    Err(e) if e.is_incomplete() && !self.eof => {
+                        if b.len() - k > self.config.max_element_size {
+                            return Err(self.too_large(i));
+                        }
+                        Ok(None)
+                    }
+                    // The session parser reports the error at its place.
+                    Err(_) => Ok(Some(false)),
+                }
+            }
+            Some(_) => Ok(Some(false)),
+        }
+    }
+
+    /// The end of an inner envelope (its `}` at `at`): its error, if it reports one,
+    /// ends the stream; otherwise the outer list goes on.
+    fn close_inner(&mut self, at: usize) -> Result<(), Error> {
+        if self.inner.is_error() {
+            let body = serde_json::to_vec(&self.inner).unwrap_or_default();
+            let e = classify_response(200, &body, None);
+            self.state = State::Failed;
+            self.error = Some(e.clone());
+            return Err(e);
+        }
+        if !self.inner_saw_list {
+            let msg = format!(
+                "the inner envelope {}[{}] has no `{}` member",
+                self.list_key, self.inner_done, self.list_key
+            );
+            return Err(self.fail(msg, at, None, false));
+        }
+        if self.envelope.tenant.is_none() {
+            self.envelope.tenant = self.inner.tenant.take();
+        }
+        self.nested = false;
+        self.inner_done += 1;
+        self.state = State::AfterElement;
+        Ok(())
     }
 
     fn starved_or_empty(&mut self) -> Result<Step, Error> {
@@ -905,20 +1050,25 @@ impl ListDecoder {
         {
             return Err(serde::de::Error::custom("expected an object"));
         }
+        let envelope = if self.nested {
+            &mut self.inner
+        } else {
+            &mut self.envelope
+        };
         match slot {
             Slot::Code => {
                 // Reuse the envelope's lenient integer rules.
                 let wrapped = [b"{\"code\":".as_slice(), value, b"}"].concat();
-                self.envelope.code = serde_json::from_slice::<Envelope>(&wrapped)?.code;
+                envelope.code = serde_json::from_slice::<Envelope>(&wrapped)?.code;
             }
             Slot::Response => {
-                self.envelope.response = serde_json::from_slice::<Option<ResponseStatus>>(value)?;
+                envelope.response = serde_json::from_slice::<Option<ResponseStatus>>(value)?;
             }
             Slot::Exception => {
-                self.envelope.exception = serde_json::from_slice::<Option<ApiException>>(value)?;
+                envelope.exception = serde_json::from_slice::<Option<ApiException>>(value)?;
             }
             Slot::Tenant => {
-                self.envelope.tenant = match serde_json::from_slice::<serde_json::Value>(value)? {
+                envelope.tenant = match serde_json::from_slice::<serde_json::Value>(value)? {
                     serde_json::Value::Null => None,
                     serde_json::Value::String(s) => Some(s),
                     other => Some(other.to_string()),

@@ -553,3 +553,129 @@ fn a_broken_snapshot_keeps_its_complete_sessions_and_names_the_place() {
     assert!(decode(format!("[{a}]").as_bytes(), 64).1.is_err());
     assert!(decode(a.as_bytes(), 64).1.is_err());
 }
+
+const OK_STATUS: &str = r#"{"status":200,"message":"","error":false,"error_code":0,"detail":"","mensagem":"","erro":false,"cod_erro":0}"#;
+
+/// The nested form: the outer envelope's `remote_sessions` holds inner envelopes.
+fn nested_body(groups: &[&[u64]]) -> String {
+    let inner: Vec<String> = groups
+        .iter()
+        .map(|ids| {
+            let items: Vec<String> = ids.iter().copied().map(session_json).collect();
+            format!(
+                r#"{{"code":200,"response":{OK_STATUS},"tenant":"senhasegura","remote_sessions":[{}]}}"#,
+                items.join(",")
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"code":200,"response":{OK_STATUS},"remote_sessions":[{}]}}"#,
+        inner.join(",")
+    )
+}
+
+#[test]
+fn the_nested_form_yields_the_inner_sessions_at_every_chunking() {
+    let flat = ok_sessions(&list_body(5));
+    assert_eq!(ok_sessions(&nested_body(&[&[1, 2, 3, 4, 5]])), flat);
+    // Several inner envelopes, one empty, in order.
+    assert_eq!(ok_sessions(&nested_body(&[&[1, 2], &[], &[3, 4, 5]])), flat);
+    // Inner keys in any order, the list first; whitespace everywhere.
+    let body = format!(
+        "{{ \"remote_sessions\" : [ {{ \"remote_sessions\" : [ {} ] , \"tenant\" : \"T\" , \"code\" : 200 }} ] }}",
+        session_json(1)
+    );
+    assert_eq!(ok_sessions(&body), flat[..1].to_vec());
+    // The inner tenant stands in for a missing outer one.
+    let mut d = ListDecoder::new();
+    d.feed(nested_body(&[&[1]]).as_bytes());
+    d.finish();
+    while let Ok(Step::Session) = d.advance() {}
+    assert_eq!(d.envelope().tenant.as_deref(), Some("senhasegura"));
+}
+
+#[test]
+fn the_vendor_nested_example_decodes() {
+    let flat: Value = serde_json::from_str(EXAMPLE).unwrap();
+    let nested = serde_json::json!({
+        "code": 200,
+        "response": flat["response"],
+        "remote_sessions": [{
+            "code": 200,
+            "response": flat["response"],
+            "tenant": "senhasegura",
+            "remote_sessions": flat["remote_sessions"],
+        }],
+    });
+    assert_eq!(ok_sessions(&nested.to_string()), ok_sessions(EXAMPLE));
+}
+
+#[test]
+fn an_inner_error_envelope_ends_the_stream_after_its_sessions() {
+    let body = format!(
+        r#"{{"code":200,"remote_sessions":[{{"code":200,"remote_sessions":[{}]}},{{"remote_sessions":[{}],"code":500,"response":{{"status":500,"message":"Unexpected error.","error":true}}}},{{"remote_sessions":[{}]}}]}}"#,
+        session_json(1),
+        session_json(2),
+        session_json(3)
+    );
+    let (n, e) = err_of(body.as_bytes());
+    assert_eq!(n, 2, "the sessions before the error are kept, none after");
+    assert!(matches!(e, Error::Server { status: 500, .. }), "{e:?}");
+
+    let refused = r#"{"remote_sessions":[{"code":403,"response":{"status":403,"message":"You are not authorized to access this resource.","error":true},"remote_sessions":[]}]}"#;
+    let (_, e) = err_of(refused.as_bytes());
+    assert!(matches!(e, Error::Auth { .. }), "{e:?}");
+}
+
+#[test]
+fn the_nested_form_has_one_level_and_every_inner_envelope_a_list() {
+    let deeper = format!(
+        r#"{{"remote_sessions":[{{"code":200,"remote_sessions":[{},{{"code":200,"remote_sessions":[{}]}}]}}]}}"#,
+        session_json(1),
+        session_json(2)
+    );
+    let (n, e) = err_of(deeper.as_bytes());
+    assert_eq!(n, 1);
+    let text = e.to_string();
+    assert!(text.contains("nested deeper than documented"), "{text}");
+    assert!(
+        text.contains("remote_sessions[0].remote_sessions[1]"),
+        "{text}"
+    );
+
+    let (_, e) = err_of(br#"{"remote_sessions":[{"code":200,"tenant":"x"}]}"#);
+    assert!(e.to_string().contains("has no `remote_sessions`"), "{e}");
+    let (_, e) =
+        err_of(br#"{"remote_sessions":[{"code":200,"remote_sessions":[],"remote_sessions":[]}]}"#);
+    assert!(e.to_string().contains("more than once"), "{e}");
+    // Cut inside an inner envelope: a truncation, with the sessions before it.
+    let body = nested_body(&[&[1, 2]]);
+    let cut = &body.as_bytes()[..body.len() - 3];
+    let (n, e) = err_of(cut);
+    assert_eq!(n, 2);
+    assert!(
+        matches!(
+            e,
+            Error::InvalidResponse {
+                truncated: true,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    // A session and an inner envelope side by side: each read for what it is.
+    let mixed = format!(
+        r#"{{"remote_sessions":[{},{{"code":200,"remote_sessions":[{}]}}]}}"#,
+        session_json(1),
+        session_json(2)
+    );
+    assert_eq!(ok_sessions(&mixed), ok_sessions(&list_body(2)));
+}
+
+#[test]
+fn a_nested_snapshot_is_read_like_the_answer() {
+    let body = nested_body(&[&[1, 2], &[3]]);
+    let (sessions, result) = snapshot_all_ways(body.as_bytes());
+    assert!(result.is_ok(), "{result:?}");
+    assert_eq!(sessions, ok_sessions(&list_body(3)));
+}

@@ -14,6 +14,7 @@ use segura_http::local_file::{read_regular_file, Links, LocalFile, SMALL_FILE_LI
 use segura_http::{Auth, ClientAuthMethod, ClientConfig, Secret};
 use serde::Deserialize;
 
+use segura_api::protocol::{ApiPrefix, TokenUrl};
 use segura_api::ApplianceZone;
 
 use crate::cli::GlobalArgs;
@@ -152,6 +153,9 @@ struct ProfileFile {
     retries: Option<u32>,
     timezone: Option<String>,
     drop_log: Option<PathBuf>,
+    api_prefix: Option<String>,
+    token_url: Option<String>,
+    client_auth: Option<String>,
 }
 
 impl ProfileFile {
@@ -292,6 +296,8 @@ pub struct Resolved {
     /// The authentication method chosen, and the layer that chose it.
     pub method: Option<Sourced<AuthMethod>>,
     creds: CredLayer,
+    /// The profile's `api_prefix`, `token_url` and `client_auth`, as written.
+    variants: [Option<String>; 3],
 }
 
 /// Looks up an environment variable; empty values count as unset.
@@ -664,6 +670,11 @@ pub fn resolve(global: &GlobalArgs, env: EnvLookup<'_>) -> Result<Resolved, CliE
         compression: !global.no_compression,
         method,
         creds: env_creds.or(prof_creds),
+        variants: [
+            prof.api_prefix.clone(),
+            prof.token_url.clone(),
+            prof.client_auth.clone(),
+        ],
     })
 }
 
@@ -709,7 +720,7 @@ impl Resolved {
                 Auth::OAuth2 {
                     client_id: id.value.clone(),
                     client_secret: secret.value.load("client secret")?,
-                    method: ClientAuthMethod::Body,
+                    method: self.client_auth()?,
                 }
             }
             AuthMethod::OAuth1 => {
@@ -748,6 +759,42 @@ impl Resolved {
         })
     }
 
+    /// The profile's `client_auth`: `body` (the default) or `basic`.
+    fn client_auth(&self) -> Result<ClientAuthMethod, CliError> {
+        match self.variants[2].as_deref().map(str::trim) {
+            None | Some("body") => Ok(ClientAuthMethod::Body),
+            Some("basic") => Ok(ClientAuthMethod::Basic),
+            Some(other) => Err(CliError::config(
+                format!(
+                    "unknown client_auth {:?} in the profile",
+                    segura_api::sanitize(other)
+                ),
+                "use `body` (the default) or `basic`",
+            )),
+        }
+    }
+
+    /// The profile's `api_prefix` and `token_url`.
+    fn endpoint_variants(&self) -> Result<(Option<ApiPrefix>, TokenUrl), CliError> {
+        let bad = |key: &str, e: segura_api::Error| {
+            CliError::config(
+                format!("invalid `{key}` in the profile: {e}"),
+                "see `docs/api.md` for the variants",
+            )
+        };
+        let prefix = match &self.variants[0] {
+            None => None,
+            Some(text) => Some(ApiPrefix::parse(text).map_err(|e| bad("api_prefix", e))?),
+        };
+        let token_url = match self.variants[1].as_deref().map(str::trim) {
+            None | Some("auto") => TokenUrl::Auto,
+            Some("iso") | Some("/iso/oauth2/token") => TokenUrl::Iso,
+            Some("api") | Some("/api/oauth2/token") => TokenUrl::Api,
+            Some(url) => TokenUrl::Url(url.to_owned()),
+        };
+        Ok((prefix, token_url))
+    }
+
     /// The client configuration: URL, credentials, TLS and timeouts.
     pub fn client_config(&self) -> Result<ClientConfig, CliError> {
         let url = self.url.as_ref().ok_or_else(|| {
@@ -764,6 +811,9 @@ impl Resolved {
             .total_timeout(self.timeout.as_ref().map(|t| t.value))
             .max_retries(self.retries.value)
             .compression(self.compression);
+        let (api_prefix, token_url) = self.endpoint_variants()?;
+        cfg.api_prefix = api_prefix;
+        cfg.token_url = token_url;
         if let Some(ca) = &self.ca_cert {
             let origin = format!(" ({})", ca.origin);
             let pem = read_small_file(&ca.value, "the CA certificate", &origin)?;

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
-use segura_api::{Error as ApiError, Next, ReaderSource, SessionApi};
+use segura_api::{Error as ApiError, Listing, Next, ReaderSource, SessionApi};
 use segura_model::RemoteSession;
 use tokio::runtime::Runtime;
 
@@ -34,6 +34,12 @@ pub trait Feed {
     /// Streams the list once into `on`; fails with [`CliError::Api`] (with how far it
     /// got) if the list fails midway, or with the consumer's own error.
     fn feed(&mut self, on: &mut OnSession<'_>, progress: &Progress) -> Result<(), CliError>;
+
+    /// Whether the last [`Feed::feed`] found the list unchanged since the one before
+    /// (`304 Not Modified` to its ETag) and so streamed nothing.
+    fn unchanged(&self) -> bool {
+        false
+    }
 }
 
 fn failed(error: ApiError, bytes: u64, sessions: u64) -> CliError {
@@ -314,12 +320,22 @@ pub struct ApiFeed<'a> {
     rt: &'a Runtime,
     api: &'a dyn SessionApi,
     tap: Option<ByteTap>,
+    /// The ETag of the last list read to its end: the next feed sends it as
+    /// `If-None-Match`, so that a feed read again (`watch`) costs nothing when unchanged.
+    etag: Option<String>,
+    unchanged: bool,
 }
 
 impl<'a> ApiFeed<'a> {
     /// Lists through `api`, driven by `rt`.
     pub fn new(rt: &'a Runtime, api: &'a dyn SessionApi) -> Self {
-        Self { rt, api, tap: None }
+        Self {
+            rt,
+            api,
+            tap: None,
+            etag: None,
+            unchanged: false,
+        }
     }
 
     /// Counts and hashes every body byte into `tap`.
@@ -333,20 +349,35 @@ impl Feed for ApiFeed<'_> {
     fn feed(&mut self, on: &mut OnSession<'_>, progress: &Progress) -> Result<(), CliError> {
         let api = self.api;
         let tap = self.tap.clone();
-        self.rt.block_on(async move {
-            let mut stream = api.list_sessions().await?;
+        let sent = self.etag.take();
+        self.unchanged = false;
+        let (result, etag, unchanged) = self.rt.block_on(async move {
+            let (mut stream, etag) = match api.list_if_changed(sent.clone()).await? {
+                Listing::NotModified => return Ok((Ok(()), sent, true)),
+                Listing::Changed { etag, sessions } => (*sessions, etag),
+            };
             if let Some(tap) = tap {
                 stream = stream.observe_bytes(Box::new(move |b: &[u8]| tap.update(b)));
             }
             loop {
                 if let Some(end) = on_event(stream.next_event().await, on) {
-                    return end.map_err(|e| {
+                    let end = end.map_err(|e| {
                         with_progress(e, stream.bytes_received(), stream.sessions_received())
                     });
+                    // Only a list read to its end stands for its ETag.
+                    let etag = etag.filter(|_| end.is_ok());
+                    return Ok::<_, CliError>((end, etag, false));
                 }
                 progress.update(stream.bytes_received(), stream.sessions_received());
             }
-        })
+        })?;
+        self.etag = etag;
+        self.unchanged = unchanged;
+        result
+    }
+
+    fn unchanged(&self) -> bool {
+        self.unchanged
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use segura_api::Error;
 
 use crate::local_file::{read_regular_file, Links, SMALL_FILE_LIMIT};
-use segura_api::protocol::Auth;
+use segura_api::protocol::{ApiPrefix, Auth, TokenUrl};
 use segura_api::{ClientOptions, RetryPolicy};
 
 /// Everything [`crate::HttpClient::new`] needs.
@@ -50,6 +50,11 @@ pub struct ClientConfig {
     /// list body compresses about fourfold, which matters over a WAN; off makes sense
     /// on loopback or a fast LAN, where compressing costs the server more than it saves.
     pub compression: bool,
+    /// The path family of the list and get (`None`: try both; see
+    /// [`segura_api::client::ClientOptions::api_prefix`]).
+    pub api_prefix: Option<ApiPrefix>,
+    /// Where the token endpoint is.
+    pub token_url: TokenUrl,
 }
 
 impl fmt::Debug for ClientConfig {
@@ -104,6 +109,8 @@ impl ClientConfig {
             retry: RetryPolicy::default(),
             token_refresh_margin: Duration::from_secs(30),
             compression: true,
+            api_prefix: None,
+            token_url: TokenUrl::Auto,
         }
     }
 
@@ -190,6 +197,8 @@ impl ClientConfig {
             .call_timeout(self.call_timeout)
             .retry(self.retry)
             .token_refresh_margin(self.token_refresh_margin)
+            .api_prefix(self.api_prefix)
+            .token_url(self.token_url.clone())
     }
 
     /// Asks for gzip-compressed bodies, or not.

@@ -149,6 +149,10 @@ impl SessionApi for HttpClient {
     async fn drop_session(&self, session: &SessionHash) -> Result<DropResponse, Error> {
         self.client.drop_session(session).await
     }
+
+    async fn list_if_changed(&self, etag: Option<String>) -> Result<segura_api::Listing, Error> {
+        self.client.list_if_changed(etag).await
+    }
 }
 
 #[cfg(test)]

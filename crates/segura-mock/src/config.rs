@@ -43,6 +43,57 @@ pub struct MockConfig {
     pub(crate) tenant: String,
     pub(crate) clock: Option<(i32, u64)>,
     pub(crate) gzip_ahead: bool,
+    pub(crate) variants: Variants,
+}
+
+/// Which of the list and get path families the server answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum PathFamilies {
+    /// `/api/session/remotesessions…` and `/api/pam/session/remotesessions…` (default).
+    #[default]
+    Both,
+    /// `/api/session/remotesessions…` only; the other answers the gateway's 404.
+    Session,
+    /// `/api/pam/session/remotesessions…` only; the other answers the gateway's 404.
+    Pam,
+}
+
+/// Where the token endpoint is served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum TokenPaths {
+    /// `/iso/oauth2/token` only (default).
+    #[default]
+    Iso,
+    /// `/api/oauth2/token` only (the 3.33 "first steps" page).
+    Api,
+    /// Both.
+    Both,
+}
+
+/// How the token endpoint accepts the client credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum TokenAuth {
+    /// In the form body or as HTTP Basic (default).
+    #[default]
+    Either,
+    /// HTTP Basic only (help-center 3.25): credentials in the body are refused with
+    /// `invalid_client`.
+    BasicOnly,
+}
+
+/// The documented variants of the API the server speaks; see `docs/mock-server.md`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Variants {
+    pub(crate) nested_envelope: bool,
+    pub(crate) paths: PathFamilies,
+    pub(crate) token_paths: TokenPaths,
+    pub(crate) token_auth: TokenAuth,
+    pub(crate) legacy_drop_only: bool,
+    pub(crate) request_ids: bool,
+    pub(crate) etags: bool,
 }
 
 impl Default for MockConfig {
@@ -61,6 +112,7 @@ impl Default for MockConfig {
             tenant: "Segura".to_owned(),
             clock: None,
             gzip_ahead: false,
+            variants: Variants::default(),
         }
     }
 }
@@ -84,6 +136,7 @@ impl fmt::Debug for MockConfig {
             .field("tenant", &self.tenant)
             .field("clock", &self.clock)
             .field("gzip_ahead", &self.gzip_ahead)
+            .field("variants", &self.variants)
             .finish()
     }
 }
@@ -177,6 +230,56 @@ impl MockConfig {
         self
     }
 
+    /// Serve the list body in the nested form the vendor documents for 3.33: the outer
+    /// envelope's `remote_sessions` holds one inner envelope (with `code`, `response`
+    /// and `tenant`) whose own `remote_sessions` holds the sessions. Off by default.
+    pub fn nested_envelope(mut self, nested: bool) -> Self {
+        self.variants.nested_envelope = nested;
+        self
+    }
+
+    /// Which list and get path families are served ([`PathFamilies::Both`] by default).
+    pub fn path_families(mut self, paths: PathFamilies) -> Self {
+        self.variants.paths = paths;
+        self
+    }
+
+    /// Where the token endpoint is served ([`TokenPaths::Iso`] by default).
+    pub fn token_paths(mut self, paths: TokenPaths) -> Self {
+        self.variants.token_paths = paths;
+        self
+    }
+
+    /// How the token endpoint takes the client credentials ([`TokenAuth::Either`] by
+    /// default).
+    pub fn token_auth(mut self, auth: TokenAuth) -> Self {
+        self.variants.token_auth = auth;
+        self
+    }
+
+    /// Serve only the older drop, `DELETE /iso/session/drop/{hash}`, with its answer
+    /// (`Sessão interrompida com sucesso`, no `code`, no `tenant`); the current path
+    /// then answers the gateway's 404. Off by default (both paths, the current answer).
+    pub fn legacy_drop_only(mut self, legacy: bool) -> Self {
+        self.variants.legacy_drop_only = legacy;
+        self
+    }
+
+    /// Send `X-Request-Id` (a fresh `req-<hex>` value) with every answer, as A2A v2
+    /// does. Off by default.
+    pub fn request_ids(mut self, on: bool) -> Self {
+        self.variants.request_ids = on;
+        self
+    }
+
+    /// Send an `ETag` with list answers (a function of the dataset: the session count
+    /// and the ended sessions) and answer `304 Not Modified`, without a body, to a list
+    /// request whose `If-None-Match` matches it. Off by default.
+    pub fn etags(mut self, on: bool) -> Self {
+        self.variants.etags = on;
+        self
+    }
+
     /// The `tenant` value of response envelopes; `Segura` by default.
     pub fn tenant(mut self, tenant: impl Into<String>) -> Self {
         self.tenant = tenant.into();
@@ -222,7 +325,9 @@ mod tests {
              client_secret: Some(\"<redacted>\"), oauth1: Some(Oauth1Credentials { \
              consumer_key: \"ck\", consumer_secret: \"<redacted>\", token: \"t\", \
              token_secret: \"<redacted>\" }), token_lifetime: 3600s, tls: false, \
-             bind: 127.0.0.1, port: 0, faults: [], tenant: \"Segura\", clock: None }"
+             bind: 127.0.0.1, port: 0, faults: [], tenant: \"Segura\", clock: None, \
+             variants: Variants { nested_envelope: false, paths: Both, token_paths: Iso, \
+             token_auth: Either, legacy_drop_only: false, request_ids: false, etags: false } }"
         );
     }
 }

@@ -57,6 +57,13 @@ pub(crate) fn dropped(tenant: &str) -> Vec<u8> {
     out
 }
 
+/// The older drop endpoint's success body (`DELETE /iso/session/drop/{hash}`, 3.32): the
+/// message "Sessão interrompida com sucesso", no `code` and no `tenant`.
+pub(crate) const LEGACY_DROPPED: &str =
+    "{\"response\":{\"status\":200,\"message\":\"Sessão interrompida com sucesso\",\
+\"error\":false,\"error_code\":0,\"detail\":\"\",\"mensagem\":\"Sessão interrompida com sucesso\",\
+\"erro\":false,\"cod_erro\":0}}";
+
 /// The get endpoint's body around one session object.
 pub(crate) fn one_session(tenant: &str, session: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(512);

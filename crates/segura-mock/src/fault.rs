@@ -17,6 +17,7 @@
 //! | `504` | [`Fault::GatewayTimeout`] |
 //! | `408` | [`Fault::RequestTimeout`] |
 //! | `429` or `429=5` | [`Fault::TooManyRequests`] (`Retry-After` seconds, 1 by default) |
+//! | `429-reset=5` | [`Fault::RateLimited`] (A2A v2: `X-RateLimit-Reset` 5 s from now) |
 //! | `403` | [`Fault::Forbidden`] |
 //! | `404` | [`Fault::NotFound`] |
 //! | `error-in-200` | [`Fault::ErrorIn200`] |
@@ -76,6 +77,12 @@ pub enum Fault {
     TooManyRequests {
         /// The `Retry-After` value, in seconds.
         retry_after: u64,
+    },
+    /// HTTP 429 the A2A v2 way: `X-RateLimit-Limit`, `X-RateLimit-Remaining: 0` and
+    /// `X-RateLimit-Reset` (a Unix time), no `Retry-After`.
+    RateLimited {
+        /// Seconds from the answer to the reset.
+        reset_in: u64,
     },
     /// HTTP 403, envelope with `You are not authorized to access this resource.`.
     Forbidden,
@@ -160,6 +167,7 @@ impl fmt::Display for Fault {
             Fault::GatewayTimeout => f.write_str("504"),
             Fault::RequestTimeout => f.write_str("408"),
             Fault::TooManyRequests { retry_after } => write!(f, "429={retry_after}"),
+            Fault::RateLimited { reset_in } => write!(f, "429-reset={reset_in}"),
             Fault::Forbidden => f.write_str("403"),
             Fault::NotFound => f.write_str("404"),
             Fault::ErrorIn200 => f.write_str("error-in-200"),
@@ -228,6 +236,11 @@ impl FromStr for Fault {
             ("429", Some(a)) => Fault::TooManyRequests {
                 retry_after: a.parse().map_err(|_| {
                     FaultParseError::new(text, "expected Retry-After seconds: 429=SECONDS")
+                })?,
+            },
+            ("429-reset", Some(a)) => Fault::RateLimited {
+                reset_in: a.parse().map_err(|_| {
+                    FaultParseError::new(text, "expected seconds: 429-reset=SECONDS")
                 })?,
             },
             ("403", None) => Fault::Forbidden,
@@ -366,6 +379,7 @@ mod tests {
             Fault::GatewayTimeout,
             Fault::RequestTimeout,
             Fault::TooManyRequests { retry_after: 7 },
+            Fault::RateLimited { reset_in: 3 },
             Fault::Forbidden,
             Fault::NotFound,
             Fault::ErrorIn200,

@@ -808,9 +808,19 @@ pub(crate) struct ListSource {
     close: bool,
     started: bool,
     finished: bool,
+    /// The nested form: one inner envelope holds the sessions.
+    nested: bool,
 }
 
 impl ListSource {
+    /// Writes the nested form the vendor documents for 3.33: an outer envelope (without
+    /// `tenant`, as on the vendor's page) whose `remote_sessions` holds one inner
+    /// envelope whose own `remote_sessions` holds the sessions.
+    pub(crate) fn nested(mut self, nested: bool) -> Self {
+        self.nested = nested;
+        self
+    }
+
     /// A full list of `count` sessions, or the first `cut` of them and no
     /// closing `]}` when `cut` is set.
     pub(crate) fn new(
@@ -829,6 +839,7 @@ impl ListSource {
             close: cut.is_none(),
             started: false,
             finished: false,
+            nested: false,
         }
     }
 
@@ -846,6 +857,12 @@ impl ListSource {
         }
         if !self.started {
             self.started = true;
+            if self.nested {
+                out.extend_from_slice(
+                    b"{\"code\":200,\"response\":{\"status\":200,\"message\":\"\",\"error\":false,\
+\"error_code\":0,\"detail\":\"\",\"mensagem\":\"\",\"erro\":false,\"cod_erro\":0},\"remote_sessions\":[",
+                );
+            }
             write_ok_prefix(out, &self.tenant);
             out.extend_from_slice(b"\"remote_sessions\":[");
         }
@@ -862,7 +879,7 @@ impl ListSource {
         if self.next >= self.stop {
             self.finished = true;
             if self.close {
-                out.extend_from_slice(b"]}");
+                out.extend_from_slice(if self.nested { b"]}]}" } else { b"]}" });
             }
         }
         Some(n)

@@ -40,7 +40,7 @@ mod server;
 mod state;
 mod tls;
 
-pub use config::{MockConfig, MockError};
+pub use config::{MockConfig, MockError, PathFamilies, TokenAuth, TokenPaths};
 pub use fault::{Fault, FaultParseError, FaultTarget, FAULT_HEADER};
 pub use oauth1::Oauth1Credentials;
 pub use server::MockServer;

@@ -77,6 +77,9 @@ pub struct MockStats {
     pub faults_served: u64,
     /// List bodies sent gzip-compressed.
     pub gzip_responses: u64,
+    /// List requests answered `304 Not Modified` (see
+    /// [`MockConfig::etags`](crate::MockConfig::etags)).
+    pub not_modified: u64,
     /// Accepted API requests per bearer token.
     pub token_uses: BTreeMap<String, u64>,
 }
@@ -98,6 +101,7 @@ pub(crate) struct Counters {
     pub(crate) oauth1_rejected: AtomicU64,
     pub(crate) faults_served: AtomicU64,
     pub(crate) gzip_responses: AtomicU64,
+    pub(crate) not_modified: AtomicU64,
 }
 
 pub(crate) fn bump(counter: &AtomicU64) {
@@ -184,6 +188,7 @@ pub(crate) struct Shared {
     nonces: Mutex<HashSet<(u64, String)>>,
     pub(crate) faults: Mutex<FaultTable>,
     pub(crate) counters: Counters,
+    pub(crate) variants: crate::config::Variants,
     /// With [`MockConfig::gzip_ahead`]: the gzip list body made for a list state.
     gzip_ahead: Option<Mutex<Option<GzipAhead>>>,
 }
@@ -218,6 +223,7 @@ impl Shared {
                 }
             }),
             tenant: config.tenant.clone(),
+            variants: config.variants,
             client_id: config
                 .client_id
                 .clone()
@@ -375,6 +381,7 @@ impl Shared {
             oauth1_rejected: get(&c.oauth1_rejected),
             faults_served: get(&c.faults_served),
             gzip_responses: get(&c.gzip_responses),
+            not_modified: get(&c.not_modified),
             token_uses: lock(&self.tokens)
                 .iter()
                 .map(|(token, entry)| (token.clone(), entry.uses))

@@ -37,22 +37,24 @@ pub use options::{ClientOptions, RetryPolicy};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::StreamExt;
-use http::header::HeaderValue;
+use http::header::{HeaderValue, ETAG, IF_NONE_MATCH};
 use http::{HeaderMap, Method, Request, StatusCode, Uri};
 use segura_model::{DropResponse, RemoteSession, SessionHash, SessionId};
 use tokio::time::Instant;
 
 use self::body::{after, BodyStream};
 use self::token_cache::{Fetched, Token, TokenCache};
-use crate::api::SessionApi;
+use crate::api::{Listing, SessionApi};
 use crate::error::{config_error, Error, TimeoutKind};
-use crate::protocol::{self, Credentials, Endpoints, Target, ERROR_BODY_CAP};
+use crate::protocol::{
+    self, ApiPrefix, ClientAuthMethod, Credentials, Endpoints, Target, ERROR_BODY_CAP,
+};
 use crate::stream::SessionStream;
 use crate::text::{duration_text, Redactor};
 use crate::transport::{BodyChunks, Transport, TransportResponse};
@@ -89,6 +91,20 @@ struct Inner<T> {
     cache: TokenCache,
     /// The client's secrets, scrubbed out of every error built from the server's text.
     redactor: Redactor,
+    /// What the appliance answered to, remembered for the client's life.
+    learned: Mutex<Learned>,
+}
+
+/// The variants an appliance was found to speak (see `docs/api.md`).
+#[derive(Debug, Default, Clone, Copy)]
+struct Learned {
+    /// The path family of the list and get that answered.
+    prefix: Option<ApiPrefix>,
+    /// The token URL (its index among the candidates) and the client authentication
+    /// that issued a token.
+    token: Option<(usize, ClientAuthMethod)>,
+    /// Whether only the older drop path answers.
+    legacy_drop: bool,
 }
 
 /// One call, across its attempts.
@@ -155,6 +171,7 @@ impl<T: Transport> Client<T> {
                 endpoints,
                 credentials,
                 redactor,
+                learned: Mutex::new(Learned::default()),
             }),
         })
     }
@@ -220,9 +237,14 @@ impl<T: Transport> Inner<T> {
                         method = %call.method,
                         path = %call.path,
                         status = status.as_u16(),
+                        request_id = protocol::request_id(&response.headers).as_deref().unwrap_or("-"),
                         elapsed_ms = call.started.elapsed().as_millis() as u64,
                         "response"
                     );
+                    let asked_etag = call.headers.contains_key(IF_NONE_MATCH);
+                    if status == StatusCode::NOT_MODIFIED && asked_etag {
+                        return Ok(response);
+                    }
                     if status.is_success() {
                         if let Some(error) = protocol::unexpected_encoding(
                             &call.method,
@@ -311,16 +333,7 @@ impl<T: Transport> Inner<T> {
         deadline: Option<(Duration, Instant)>,
     ) -> BoxFuture<'_, Result<Fetched, Error>> {
         Box::pin(async move {
-            let request = self.credentials.token_request(&self.endpoints)?;
-            tracing::debug!(path = request.uri().path(), "requesting an access token");
-            // The token request has its own deadline, and never outlives the call's.
-            let own = self.deadline(Target::Token);
-            let deadline = match (deadline, own) {
-                (Some(a), Some(b)) => Some(if a.1 <= b.1 { a } else { b }),
-                (a, b) => a.or(b),
-            };
-            let call = Call::new(Target::Token, request, deadline);
-            let response = self.send(&call).await?;
+            let (call, response) = self.send_token_request(deadline).await?;
             let status = response.status.as_u16();
             // The body holds the token: it is parsed here and never logged or quoted.
             let body = within(&call, self.read_capped(&call, response.body))
@@ -335,6 +348,113 @@ impl<T: Transport> Inner<T> {
             self.redactor.add(fetched.access_token.expose());
             Ok(fetched)
         })
+    }
+
+    /// Sends the token request: to the remembered URL and client authentication, else
+    /// to each candidate URL in turn while they answer 404, the configured client
+    /// authentication first and, when the body form is refused with `invalid_client`,
+    /// once more as HTTP Basic.
+    async fn send_token_request(
+        &self,
+        deadline: Option<(Duration, Instant)>,
+    ) -> Result<(Call, TransportResponse), Error> {
+        let urls = self.endpoints.token_urls(&self.options.token_url)?;
+        let configured = self
+            .credentials
+            .client_auth_method()
+            .unwrap_or(ClientAuthMethod::Body);
+        let learned = self.learned().token;
+        let (mut at, mut method) = learned.unwrap_or((0, configured));
+        // The token request has its own deadline, and never outlives the call's.
+        let own = self.deadline(Target::Token);
+        let deadline = match (deadline, own) {
+            (Some(a), Some(b)) => Some(if a.1 <= b.1 { a } else { b }),
+            (a, b) => a.or(b),
+        };
+        loop {
+            let url = urls.get(at).ok_or_else(|| config_error("no token URL"))?;
+            let request = self.credentials.token_request_to(url, Some(method))?;
+            tracing::debug!(path = url.path(), client_auth = ?method, "requesting an access token");
+            let call = Call::new(Target::Token, request, deadline);
+            match self.send(&call).await {
+                Ok(response) => {
+                    if learned != Some((at, method)) {
+                        if at > 0 || method != configured {
+                            tracing::debug!(
+                                path = url.path(),
+                                client_auth = ?method,
+                                "the token endpoint answered here; using it from now on"
+                            );
+                        }
+                        self.learned().token = Some((at, method));
+                    }
+                    return Ok((call, response));
+                }
+                Err(e)
+                    if learned.is_none()
+                        && protocol::is_route_missing(&e)
+                        && at + 1 < urls.len() =>
+                {
+                    tracing::debug!(path = url.path(), error = %e, "no token endpoint here; trying the next one");
+                    at += 1;
+                }
+                Err(Error::Auth {
+                    kind: crate::error::AuthFailure::InvalidClient,
+                    ..
+                }) if learned.is_none() && method == ClientAuthMethod::Body => {
+                    tracing::debug!(
+                        path = url.path(),
+                        "the client credentials in the body were refused; trying HTTP Basic once"
+                    );
+                    method = ClientAuthMethod::Basic;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// What was learned of the appliance so far.
+    fn learned(&self) -> MutexGuard<'_, Learned> {
+        self.learned.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sends a list or get request under the pinned or remembered path family, else
+    /// under `/api/session/…` and, when that answers 404, once under
+    /// `/api/pam/session/…`; remembers the family that answered.
+    async fn send_under_prefix(
+        &self,
+        target: Target,
+        build: impl Fn(ApiPrefix) -> Result<Request<Bytes>, Error>,
+    ) -> Result<(Call, TransportResponse), Error> {
+        let known = self.options.api_prefix.or(self.learned().prefix);
+        let first = known.unwrap_or(ApiPrefix::Session);
+        let call = self.call(target, build(first)?);
+        match self.send(&call).await {
+            Ok(response) => {
+                if known.is_none() {
+                    self.learned().prefix = Some(first);
+                }
+                Ok((call, response))
+            }
+            Err(e) if known.is_none() && protocol::is_route_missing(&e) => {
+                let other = first.other();
+                tracing::debug!(
+                    path = %call.path,
+                    error = %e,
+                    "trying the other path family, {}", other.as_path()
+                );
+                let call = self.call(target, build(other)?);
+                let response = self.send(&call).await?;
+                tracing::debug!(
+                    "the appliance answers under {} ({} answered 404); using it from now on",
+                    other.as_path(),
+                    first.as_path()
+                );
+                self.learned().prefix = Some(other);
+                Ok((call, response))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// A body with the idle timeout and the call's deadline enforced between chunks.
@@ -369,10 +489,18 @@ impl<T: Transport> Inner<T> {
             headers,
             body,
         } = response;
+        let id = protocol::request_id(&headers);
+        if status == StatusCode::NOT_MODIFIED {
+            return protocol::with_request_id(
+                protocol::unasked_not_modified(&call.path),
+                id.as_deref(),
+            );
+        }
         if status.is_redirection() {
+            let error = protocol::redirect_error(&call.path, status, &headers);
             return self
                 .redactor
-                .scrub(protocol::redirect_error(&call.path, status, &headers));
+                .scrub(protocol::with_request_id(error, id.as_deref()));
         }
         let body = match within(call, self.read_capped(call, body)).await {
             Ok(Ok(body)) => body,
@@ -382,14 +510,23 @@ impl<T: Transport> Inner<T> {
             }
             Err(e) => return e,
         };
-        let error = protocol::response_error(
+        let mut error = protocol::response_error(
             call.target,
             self.credentials.is_oauth1(),
             status,
             &headers,
             &body,
         );
-        self.redactor.scrub(error)
+        if let Error::Server {
+            status: 429,
+            retry_after,
+            ..
+        } = &mut error
+        {
+            *retry_after = protocol::rate_limit_wait(&headers, unix_time());
+        }
+        self.redactor
+            .scrub(protocol::with_request_id(error, id.as_deref()))
     }
 
     /// How long to wait before retrying `call` after `error`, or `None` to give up.
@@ -480,16 +617,55 @@ impl<T: Transport> SessionApi for Client<T> {
     /// (`Idle`), and the total deadline, if set, with [`Error::Timeout`] (`Total`).
     async fn list_sessions(&self) -> Result<SessionStream, Error> {
         let inner = &self.inner;
-        let call = inner.call(Target::List, protocol::list_request(&inner.endpoints)?);
-        let response = inner.send(&call).await?;
+        let (call, response) = inner
+            .send_under_prefix(Target::List, |p| {
+                protocol::list_request_at(&inner.endpoints, p)
+            })
+            .await?;
         let body = inner.body(&call, response.body);
         Ok(SessionStream::new(Box::pin(body)).redacting(inner.redactor.clone()))
     }
 
+    /// Like `list_sessions`, with `If-None-Match: etag` when `etag` is given; a `304`
+    /// is [`Listing::NotModified`] (its body, if any, unread). The ETag is sent back
+    /// as it came (only when it is a valid header value).
+    async fn list_if_changed(&self, etag: Option<String>) -> Result<Listing, Error> {
+        let inner = &self.inner;
+        let condition = etag.and_then(|t| HeaderValue::from_str(&t).ok());
+        let (call, response) = inner
+            .send_under_prefix(Target::List, |p| {
+                let mut request = protocol::list_request_at(&inner.endpoints, p)?;
+                if let Some(value) = &condition {
+                    request.headers_mut().insert(IF_NONE_MATCH, value.clone());
+                }
+                Ok(request)
+            })
+            .await?;
+        if response.status == StatusCode::NOT_MODIFIED {
+            tracing::debug!(path = %call.path, "304 Not Modified: the list is unchanged");
+            return Ok(Listing::NotModified);
+        }
+        let etag = response
+            .headers
+            .get(ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = inner.body(&call, response.body);
+        Ok(Listing::Changed {
+            etag,
+            sessions: Box::new(
+                SessionStream::new(Box::pin(body)).redacting(inner.redactor.clone()),
+            ),
+        })
+    }
+
     async fn get_session(&self, id: SessionId) -> Result<RemoteSession, Error> {
         let inner = &self.inner;
-        let call = inner.call(Target::Get, protocol::get_request(&inner.endpoints, id)?);
-        let response = inner.send(&call).await?;
+        let (call, response) = inner
+            .send_under_prefix(Target::Get, |p| {
+                protocol::get_request_at(&inner.endpoints, p, id)
+            })
+            .await?;
         let body = inner.body(&call, response.body);
         // Read to the end (an error envelope or a cut may come after the session), and
         // accept only the session asked for.
@@ -506,10 +682,36 @@ impl<T: Transport> SessionApi for Client<T> {
     /// is [`Error::InvalidResponse`]: the session may or may not have been dropped.
     async fn drop_session(&self, session: &SessionHash) -> Result<DropResponse, Error> {
         let inner = &self.inner;
-        let call = inner.call(
-            Target::Drop,
-            protocol::drop_request(&inner.endpoints, session)?,
-        );
+        let legacy = inner.learned().legacy_drop;
+        let request = if legacy {
+            protocol::legacy_drop_request(&inner.endpoints, session)?
+        } else {
+            protocol::drop_request(&inner.endpoints, session)?
+        };
+        let first = inner.drop_once(inner.call(Target::Drop, request)).await;
+        match first {
+            // A 404 is a refusal before anything happened: the older path is safe to
+            // try, once. Nothing else is (the drop may have arrived).
+            Err(e) if !legacy && protocol::is_route_missing(&e) => {
+                tracing::debug!(error = %e, "the drop path answered 404; trying the older one, /iso/session/drop/");
+                let request = protocol::legacy_drop_request(&inner.endpoints, session)?;
+                let answer = inner.drop_once(inner.call(Target::Drop, request)).await?;
+                tracing::debug!(
+                    "the appliance drops under /iso/session/drop/; using it from now on"
+                );
+                inner.learned().legacy_drop = true;
+                Ok(answer)
+            }
+            other => other,
+        }
+    }
+}
+
+impl<T: Transport> Inner<T> {
+    /// One drop call: sent again only when provably unsent or after a 401 (see
+    /// [`SessionApi::drop_session`] on [`Client`]), its answer read.
+    async fn drop_once(&self, call: Call) -> Result<DropResponse, Error> {
+        let inner = self;
         let response = inner.send(&call).await?;
         let status = response.status.as_u16();
         let body = match within(&call, inner.read_capped(&call, response.body)).await? {

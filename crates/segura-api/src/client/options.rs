@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::error::{config_error, Error};
-use crate::protocol::{Auth, Credentials, Endpoints};
+use crate::protocol::{ApiPrefix, Auth, Credentials, Endpoints, TokenUrl};
 
 /// Retries of idempotent requests (list, get).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +85,12 @@ pub struct ClientOptions {
     /// How long before `expires_in` runs out a cached OAuth 2.0 token is renewed. A token
     /// whose lifetime is shorter than twice the margin is renewed halfway through it.
     pub token_refresh_margin: Duration,
+    /// The path family of the list and get; `None` (the default) tries
+    /// `/api/session/…` first and `/api/pam/session/…` when it answers 404, then keeps
+    /// to the one that answered for the client's life.
+    pub api_prefix: Option<ApiPrefix>,
+    /// Where the token endpoint is ([`TokenUrl::Auto`] by default).
+    pub token_url: TokenUrl,
 }
 
 impl ClientOptions {
@@ -102,6 +108,8 @@ impl ClientOptions {
             call_timeout: Self::DEFAULT_CALL_TIMEOUT,
             retry: RetryPolicy::default(),
             token_refresh_margin: Duration::from_secs(30),
+            api_prefix: None,
+            token_url: TokenUrl::Auto,
         }
     }
 
@@ -113,6 +121,7 @@ impl ClientOptions {
 
     pub(crate) fn checked(&self) -> Result<(Endpoints, Credentials), Error> {
         let endpoints = Endpoints::parse(&self.base_url)?;
+        endpoints.token_urls(&self.token_url)?;
         for (name, d) in [
             ("read timeout", self.idle_timeout),
             ("total timeout", self.total_timeout.unwrap_or(Duration::MAX)),
@@ -146,6 +155,19 @@ impl ClientOptions {
     /// Sets the retry policy.
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
+        self
+    }
+
+    /// Pins the path family of the list and get (`None`: try both, see
+    /// [`ClientOptions::api_prefix`]).
+    pub fn api_prefix(mut self, prefix: Option<ApiPrefix>) -> Self {
+        self.api_prefix = prefix;
+        self
+    }
+
+    /// Sets where the token endpoint is.
+    pub fn token_url(mut self, url: TokenUrl) -> Self {
+        self.token_url = url;
         self
     }
 

@@ -54,11 +54,11 @@ impl Auth {
             Auth::OAuth2 {
                 client_id,
                 client_secret,
-                method,
-            } => match method {
-                ClientAuthMethod::Basic => redactor.add_basic(client_id, client_secret.expose()),
-                ClientAuthMethod::Body => redactor.add(client_secret.expose()),
-            },
+                ..
+            } => {
+                // Both forms: a refused body form is retried once with Basic.
+                redactor.add_basic(client_id, client_secret.expose());
+            }
             Auth::OAuth1 {
                 consumer_secret,
                 token_secret,
@@ -200,10 +200,29 @@ impl Credentials {
         &self,
         endpoints: &Endpoints,
     ) -> Result<http::Request<bytes::Bytes>, Error> {
+        self.token_request_to(&endpoints.token()?, None)
+    }
+
+    /// The configured way of sending the client credentials, if these are OAuth 2.0
+    /// credentials.
+    pub fn client_auth_method(&self) -> Option<ClientAuthMethod> {
+        match &self.kind {
+            Kind::OAuth2 { method, .. } => Some(*method),
+            _ => None,
+        }
+    }
+
+    /// `POST {url}` with the client credentials sent as `method` (the configured way
+    /// when `None`), or an error without OAuth 2.0 credentials.
+    pub fn token_request_to(
+        &self,
+        url: &url::Url,
+        method: Option<ClientAuthMethod>,
+    ) -> Result<http::Request<bytes::Bytes>, Error> {
         let Kind::OAuth2 {
             client_id,
             client_secret,
-            method,
+            method: configured,
         } = &self.kind
         else {
             return Err(config_error(
@@ -213,7 +232,7 @@ impl Credentials {
         let mut form = url::form_urlencoded::Serializer::new(String::new());
         form.append_pair("grant_type", "client_credentials");
         let mut basic = None;
-        match method {
+        match method.unwrap_or(*configured) {
             ClientAuthMethod::Body => {
                 form.append_pair("client_id", client_id);
                 form.append_pair("client_secret", client_secret.expose());
@@ -232,7 +251,7 @@ impl Credentials {
                 )?);
             }
         }
-        let mut request = request::build(Method::POST, &endpoints.token()?, form.finish().into())?;
+        let mut request = request::build(Method::POST, url, form.finish().into())?;
         request.headers_mut().insert(
             CONTENT_TYPE,
             HeaderValue::from_static("application/x-www-form-urlencoded"),

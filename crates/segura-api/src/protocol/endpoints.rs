@@ -3,6 +3,67 @@
 use crate::error::{config_error as config, Error};
 use url::Url;
 
+/// The two path families of the list and get endpoints: the vendor's pages print
+/// either.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ApiPrefix {
+    /// `/api/session/…` (the default, tried first).
+    Session,
+    /// `/api/pam/session/…`.
+    Pam,
+}
+
+impl ApiPrefix {
+    /// The other family.
+    pub fn other(self) -> Self {
+        match self {
+            ApiPrefix::Session => ApiPrefix::Pam,
+            ApiPrefix::Pam => ApiPrefix::Session,
+        }
+    }
+
+    /// The path the family starts with, with slashes (`/api/session/`).
+    pub fn as_path(self) -> &'static str {
+        match self {
+            ApiPrefix::Session => "/api/session/",
+            ApiPrefix::Pam => "/api/pam/session/",
+        }
+    }
+
+    fn segments(self) -> &'static [&'static str] {
+        match self {
+            ApiPrefix::Session => &["api", "session"],
+            ApiPrefix::Pam => &["api", "pam", "session"],
+        }
+    }
+
+    /// Reads a profile's `api_prefix`: `/api/session`, `/api/pam/session` (slashes
+    /// optional), or the short names `session` and `pam`.
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        match text.trim().trim_matches('/') {
+            "api/session" | "session" => Ok(ApiPrefix::Session),
+            "api/pam/session" | "pam" => Ok(ApiPrefix::Pam),
+            other => Err(config(format!(
+                "unknown API prefix {other:?}: use /api/session or /api/pam/session"
+            ))),
+        }
+    }
+}
+
+/// Where the OAuth 2.0 token endpoint is.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum TokenUrl {
+    /// `{base}/iso/oauth2/token` first, then `{base}/api/oauth2/token` if it answers 404.
+    #[default]
+    Auto,
+    /// `{base}/iso/oauth2/token` only.
+    Iso,
+    /// `{base}/api/oauth2/token` only (the 3.33 "first steps" page).
+    Api,
+    /// This URL only (a profile's `token_url`); checked like the base URL.
+    Url(String),
+}
+
 /// The appliance's base URL, checked once, and the endpoint URLs built from it.
 ///
 /// The base may carry a path prefix (`https://host/prefix/`), with or without a trailing
@@ -79,14 +140,58 @@ impl Endpoints {
         self.join(&["iso", "oauth2", "token"])
     }
 
+    /// `POST {base}/api/oauth2/token` (the 3.33 "first steps" page).
+    pub fn api_token(&self) -> Result<Url, Error> {
+        self.join(&["api", "oauth2", "token"])
+    }
+
+    /// The token URLs to try, in order, for `choice`: a full URL is checked like a base
+    /// URL (https or http, a host, no credentials, no query or fragment).
+    pub fn token_urls(&self, choice: &TokenUrl) -> Result<Vec<Url>, Error> {
+        Ok(match choice {
+            TokenUrl::Auto => vec![self.token()?, self.api_token()?],
+            TokenUrl::Iso => vec![self.token()?],
+            TokenUrl::Api => vec![self.api_token()?],
+            TokenUrl::Url(text) => {
+                let checked = Endpoints::parse(text).map_err(|e| match e {
+                    Error::Config { message } => config(format!("token_url: {message}")),
+                    other => other,
+                })?;
+                let mut url = checked.base.clone();
+                let path = checked.base.path().trim_end_matches('/').to_owned();
+                url.set_path(if path.is_empty() { "/" } else { &path });
+                vec![url]
+            }
+        })
+    }
+
     /// `GET {base}/api/session/remotesessions`.
     pub fn list(&self) -> Result<Url, Error> {
-        self.join(&["api", "session", "remotesessions"])
+        self.list_at(ApiPrefix::Session)
+    }
+
+    /// `GET {base}{prefix}remotesessions`.
+    pub fn list_at(&self, prefix: ApiPrefix) -> Result<Url, Error> {
+        let mut segments = prefix.segments().to_vec();
+        segments.push("remotesessions");
+        self.join(&segments)
     }
 
     /// `GET {base}/api/session/remotesessions/{id}`.
     pub fn get(&self, id: &str) -> Result<Url, Error> {
-        self.join(&["api", "session", "remotesessions", id])
+        self.get_at(ApiPrefix::Session, id)
+    }
+
+    /// `GET {base}{prefix}remotesessions/{id}`.
+    pub fn get_at(&self, prefix: ApiPrefix, id: &str) -> Result<Url, Error> {
+        let mut segments = prefix.segments().to_vec();
+        segments.extend(["remotesessions", id]);
+        self.join(&segments)
+    }
+
+    /// `DELETE {base}/iso/session/drop/{session_id}`: the older drop (3.32).
+    pub fn legacy_drop_session(&self, hash: &str) -> Result<Url, Error> {
+        self.join(&["iso", "session", "drop", hash])
     }
 
     /// `DELETE {base}/api/pam/session/drop/{session_id}`.
@@ -144,6 +249,56 @@ mod tests {
             s(e.drop_session("../x?y#z")),
             "https://host/p/api/pam/session/drop/..%2Fx%3Fy%23z"
         );
+    }
+
+    #[test]
+    fn path_families_token_urls_and_the_older_drop() {
+        let e = Endpoints::parse("https://host/p").unwrap_or_else(|e| panic!("{e}"));
+        let s = |u: Result<Url, Error>| u.map(|u| u.to_string()).unwrap_or_default();
+        assert_eq!(
+            s(e.list_at(ApiPrefix::Pam)),
+            "https://host/p/api/pam/session/remotesessions"
+        );
+        assert_eq!(
+            s(e.get_at(ApiPrefix::Pam, "7")),
+            "https://host/p/api/pam/session/remotesessions/7"
+        );
+        assert_eq!(s(e.list_at(ApiPrefix::Session)), s(e.list()));
+        assert_eq!(
+            s(e.legacy_drop_session("ab/c")),
+            "https://host/p/iso/session/drop/ab%2Fc"
+        );
+        let urls = |c: &TokenUrl| {
+            e.token_urls(c)
+                .map(|v| v.iter().map(Url::to_string).collect::<Vec<_>>())
+                .unwrap_or_else(|e| vec![e.to_string()])
+        };
+        assert_eq!(
+            urls(&TokenUrl::Auto),
+            [
+                "https://host/p/iso/oauth2/token",
+                "https://host/p/api/oauth2/token"
+            ]
+        );
+        assert_eq!(urls(&TokenUrl::Api), ["https://host/p/api/oauth2/token"]);
+        assert_eq!(
+            urls(&TokenUrl::Url("https://sso.example/oauth/token/".into())),
+            ["https://sso.example/oauth/token"]
+        );
+        let bad = urls(&TokenUrl::Url("https://u:pw@sso/".into()));
+        assert!(
+            bad[0].contains("token_url") && !bad[0].contains("pw"),
+            "{bad:?}"
+        );
+        for (text, want) in [
+            ("/api/session", ApiPrefix::Session),
+            ("api/pam/session/", ApiPrefix::Pam),
+            ("pam", ApiPrefix::Pam),
+        ] {
+            assert_eq!(ApiPrefix::parse(text).ok(), Some(want), "{text}");
+        }
+        assert!(ApiPrefix::parse("/api/other").is_err());
+        assert_eq!(ApiPrefix::Session.other(), ApiPrefix::Pam);
     }
 
     #[test]

@@ -25,11 +25,15 @@ mod response;
 mod secret;
 
 pub use auth::{bearer_header, sensitive_header, Auth, ClientAuthMethod, Credentials};
-pub use endpoints::Endpoints;
-pub use request::{drop_request, get_request, list_request, Target};
+pub use endpoints::{ApiPrefix, Endpoints, TokenUrl};
+pub use request::{
+    drop_request, get_request, get_request_at, legacy_drop_request, list_request, list_request_at,
+    Target,
+};
 pub use response::{
-    backoff, drop_cut, may_retry, provably_unsent, redirect_error, response_error, retry_after,
-    token_body_error, unexpected_encoding, ERROR_BODY_CAP,
+    backoff, drop_cut, is_route_missing, may_retry, provably_unsent, rate_limit_wait,
+    redirect_error, request_id, response_error, retry_after, token_body_error,
+    unasked_not_modified, unexpected_encoding, with_request_id, ERROR_BODY_CAP,
 };
 pub use secret::Secret;
 
@@ -230,6 +234,107 @@ mod tests {
         assert!(unexpected_encoding(&Method::GET, "/x", &headers).is_some());
         headers.insert("content-encoding", HeaderValue::from_static("identity"));
         assert!(unexpected_encoding(&Method::GET, "/x", &headers).is_none());
+    }
+
+    #[test]
+    fn a_route_404_is_not_an_application_not_found() {
+        let none = HeaderMap::new();
+        let answer = |status: u16, body: &[u8]| {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            response_error(Target::List, false, status, &none, body)
+        };
+        let gateway = answer(404, br#"{"message":"no Route matched with those values"}"#);
+        assert!(is_route_missing(&gateway), "{gateway:?}");
+        let envelope = answer(
+            404,
+            br#"{"code":404,"response":{"status":404,"message":"Resource sub not found","error":true}}"#,
+        );
+        assert!(is_route_missing(&envelope), "{envelope:?}");
+        let html = answer(404, b"<html><title>404 Not Found</title></html>");
+        assert!(is_route_missing(&html), "{html:?}");
+        let session = answer(
+            400,
+            br#"{"code":400,"response":{"status":400,"message":"1002: Session not found","error":true},"exception":{"code":1002,"message":"1002: Session not found"}}"#,
+        );
+        assert!(!is_route_missing(&session), "{session:?}");
+        assert!(!is_route_missing(&answer(503, b"")));
+        assert!(!is_route_missing(&answer(
+            401,
+            br#"{"error":"invalid_token"}"#
+        )));
+    }
+
+    #[test]
+    fn rate_limits_request_ids_and_unasked_304s() {
+        let mut h = HeaderMap::new();
+        assert_eq!(rate_limit_wait(&h, 1000), None);
+        h.insert("x-ratelimit-reset", HeaderValue::from_static("1007"));
+        assert_eq!(rate_limit_wait(&h, 1000), Some(7));
+        // A reset in the past still waits a little; Retry-After wins.
+        assert_eq!(rate_limit_wait(&h, 5000), Some(1));
+        h.insert("retry-after", HeaderValue::from_static("3"));
+        assert_eq!(rate_limit_wait(&h, 1000), Some(3));
+        h.insert("retry-after", HeaderValue::from_static("1e9"));
+        h.insert("x-ratelimit-reset", HeaderValue::from_static("soon"));
+        assert_eq!(rate_limit_wait(&h, 1000), None);
+
+        let mut h = HeaderMap::new();
+        assert_eq!(request_id(&h), None);
+        h.insert(
+            "x-request-id",
+            HeaderValue::from_bytes("a\u{9b}b\u{202e}c".as_bytes())
+                .unwrap_or_else(|e| panic!("{e}")),
+        );
+        let id = request_id(&h).unwrap_or_default();
+        assert!(!id.chars().any(crate::text::needs_escape), "{id:?}");
+        assert!(id.starts_with('a') && id.ends_with('c'), "{id:?}");
+        h.insert(
+            "x-request-id",
+            HeaderValue::from_str(&"x".repeat(500)).unwrap_or_else(|e| panic!("{e}")),
+        );
+        assert_eq!(request_id(&h).map(|s| s.chars().count()), Some(129));
+        let e = with_request_id(crate::classify_response(503, b"", None), Some("r-1"));
+        assert!(e.to_string().ends_with("(X-Request-Id: r-1)"), "{e}");
+        assert!(matches!(e, Error::Server { status: 503, .. }));
+        let e = unasked_not_modified("/api/x");
+        assert!(e.to_string().contains("304 Not Modified"), "{e}");
+    }
+
+    #[test]
+    fn the_path_family_token_url_and_older_drop_requests() {
+        let e = endpoints();
+        let id = SessionId::from(5);
+        let pam = get_request_at(&e, ApiPrefix::Pam, id).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            pam.uri().to_string(),
+            "https://pam.example.com/prefix/api/pam/session/remotesessions/5"
+        );
+        let list = list_request_at(&e, ApiPrefix::Pam).unwrap_or_else(|e| panic!("{e}"));
+        assert!(list
+            .uri()
+            .path()
+            .ends_with("/api/pam/session/remotesessions"));
+        let hash = SessionHash::parse("0123456789abcdef0123456789abcdef01234567")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let old = legacy_drop_request(&e, &hash).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(old.method(), Method::DELETE);
+        assert!(old
+            .uri()
+            .path()
+            .starts_with("/prefix/iso/session/drop/0123"));
+        // The token request to another URL, with Basic instead of the configured body.
+        let urls = e
+            .token_urls(&TokenUrl::Auto)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let r = oauth2(ClientAuthMethod::Body)
+            .token_request_to(&urls[1], Some(ClientAuthMethod::Basic))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.uri().path(), "/prefix/api/oauth2/token");
+        assert_eq!(&r.body()[..], b"grant_type=client_credentials");
+        assert!(r
+            .headers()
+            .get(AUTHORIZATION)
+            .is_some_and(HeaderValue::is_sensitive));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use http::{Method, Request};
 use segura_model::{SessionHash, SessionId};
 use url::Url;
 
-use super::Endpoints;
+use super::{ApiPrefix, Endpoints};
 use crate::error::{config_error, Error};
 
 /// Which endpoint a request goes to.
@@ -49,6 +49,36 @@ pub fn list_request(endpoints: &Endpoints) -> Result<Request<Bytes>, Error> {
 /// `GET {base}/api/session/remotesessions/{id}`, no credentials yet.
 pub fn get_request(endpoints: &Endpoints, id: SessionId) -> Result<Request<Bytes>, Error> {
     build(Method::GET, &endpoints.get(&id.to_string())?, Bytes::new())
+}
+
+/// `GET {base}{prefix}remotesessions`, no credentials yet.
+pub fn list_request_at(endpoints: &Endpoints, prefix: ApiPrefix) -> Result<Request<Bytes>, Error> {
+    build(Method::GET, &endpoints.list_at(prefix)?, Bytes::new())
+}
+
+/// `GET {base}{prefix}remotesessions/{id}`, no credentials yet.
+pub fn get_request_at(
+    endpoints: &Endpoints,
+    prefix: ApiPrefix,
+    id: SessionId,
+) -> Result<Request<Bytes>, Error> {
+    build(
+        Method::GET,
+        &endpoints.get_at(prefix, &id.to_string())?,
+        Bytes::new(),
+    )
+}
+
+/// `DELETE {base}/iso/session/drop/{session_id}` (the older drop), no credentials yet.
+pub fn legacy_drop_request(
+    endpoints: &Endpoints,
+    session: &SessionHash,
+) -> Result<Request<Bytes>, Error> {
+    build(
+        Method::DELETE,
+        &endpoints.legacy_drop_session(session.as_str())?,
+        Bytes::new(),
+    )
 }
 
 /// `DELETE {base}/api/pam/session/drop/{session_id}`, no credentials yet.

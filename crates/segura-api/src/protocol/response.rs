@@ -21,6 +21,71 @@ pub fn retry_after(headers: &HeaderMap) -> Option<u64> {
         .and_then(|v| v.trim().parse::<u64>().ok())
 }
 
+/// The A2A v2 request id of an answer (`X-Request-Id`), made safe to print: control
+/// characters escaped, at most 128 characters.
+pub fn request_id(headers: &HeaderMap) -> Option<String> {
+    let raw = headers.get("x-request-id")?;
+    let text = String::from_utf8_lossy(raw.as_bytes());
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let mut shown: String = crate::text::sanitize(text).chars().take(128).collect();
+    if shown.len() < crate::text::sanitize(text).len() {
+        shown.push('…');
+    }
+    Some(shown)
+}
+
+/// `error` with the answer's request id quoted in its message, for support.
+pub fn with_request_id(error: Error, id: Option<&str>) -> Error {
+    let Some(id) = id else {
+        return error;
+    };
+    let mut error = error;
+    match &mut error {
+        Error::Config { message }
+        | Error::Connect { message, .. }
+        | Error::Timeout { message, .. }
+        | Error::Auth { message, .. }
+        | Error::NotFound { message, .. }
+        | Error::Server { message, .. }
+        | Error::Api { message, .. }
+        | Error::InvalidResponse { message, .. }
+        | Error::Input { message, .. } => {
+            message.push_str(&format!(" (X-Request-Id: {id})"));
+        }
+    }
+    error
+}
+
+/// How long a `429 Too Many Requests` asks to wait, in seconds: `Retry-After`, else
+/// `X-RateLimit-Reset` (a Unix time) minus `now_unix`, at least one second.
+pub fn rate_limit_wait(headers: &HeaderMap, now_unix: u64) -> Option<u64> {
+    retry_after(headers).or_else(|| {
+        let reset = headers
+            .get("x-ratelimit-reset")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())?;
+        Some(reset.saturating_sub(now_unix).max(1))
+    })
+}
+
+/// The error of a `304 Not Modified` to a request that sent no `If-None-Match`: there
+/// is no list it could stand for.
+pub fn unasked_not_modified(path: &str) -> Error {
+    Error::InvalidResponse {
+        message: format!(
+            "the server answered {path} with 304 Not Modified although the request \
+             named no ETag (If-None-Match)"
+        ),
+        offset: 0,
+        path: None,
+        sessions_before: 0,
+        truncated: false,
+    }
+}
+
 /// The error of a redirect (3xx): never followed, so credentials stay with the
 /// configured server.
 pub fn redirect_error(path: &str, status: StatusCode, headers: &HeaderMap) -> Error {
@@ -108,6 +173,25 @@ pub fn unexpected_encoding(method: &Method, path: &str, headers: &HeaderMap) -> 
         sessions_before: 0,
         truncated: false,
     })
+}
+
+/// Whether `error` says the path does not exist on this appliance: HTTP 404, from the
+/// gateway (`no Route matched`) or in the API's envelope (`Resource sub not found`), and
+/// not an application code such as 1002 "Session not found". A 404 is a refusal before
+/// anything happened, so another path variant may be tried, even for a drop.
+pub fn is_route_missing(error: &Error) -> bool {
+    matches!(
+        error,
+        Error::NotFound {
+            status: Some(404),
+            code: None,
+            ..
+        } | Error::Auth {
+            kind: AuthFailure::NoRouteMatched,
+            status: Some(404),
+            ..
+        }
+    )
 }
 
 /// Whether the request certainly never reached the server: only then may a request that

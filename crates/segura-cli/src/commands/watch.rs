@@ -165,7 +165,7 @@ impl WatchState {
         sink: &mut dyn EventSink,
     ) -> Result<(), CliError> {
         self.poll += 1;
-        self.listed = 0;
+        let listed_before = std::mem::take(&mut self.listed);
         sink.begin_poll(self.poll, crate::clock::now());
         let poll = self.poll;
         let seen = &mut self.seen;
@@ -209,6 +209,14 @@ impl WatchState {
             &Progress::disabled(),
         );
         result?;
+        if feed.unchanged() {
+            // 304 Not Modified: every session followed is where it was; nothing vanished.
+            self.listed = listed_before;
+            for entry in self.seen.values_mut() {
+                entry.poll = poll;
+            }
+            return Ok(());
+        }
         let mut gone: Vec<u64> = self
             .seen
             .iter()

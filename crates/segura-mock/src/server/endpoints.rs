@@ -8,7 +8,8 @@ use hyper::header::{self, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 
 use super::reply::{json, respond, Ctx};
-use crate::body::{Body, Producer, Source};
+use crate::body::{full, Body, Producer, Source};
+use crate::config::TokenAuth;
 use crate::envelope;
 use crate::generator::ListSource;
 use crate::oauth1;
@@ -34,11 +35,32 @@ pub(super) fn accepts_gzip(req: &Request<Incoming>) -> bool {
         })
 }
 
-pub(super) fn list(ctx: &Ctx, gzip: bool) -> Response<Body> {
+pub(super) fn list(ctx: &Ctx, gzip: bool, if_none_match: Option<&HeaderValue>) -> Response<Body> {
     let shared = &ctx.shared;
+    let count = shared.session_count();
+    let ended = shared.ended();
+    // A function of the dataset: the count and the ended sessions (which only grow).
+    let etag = shared
+        .variants
+        .etags
+        .then(|| format!("\"{count:x}-{:x}-{:x}\"", ended.below, ended.indexes.len()));
+    if let Some(tag) = &etag {
+        let matches = if_none_match
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
+        if matches {
+            bump(&shared.counters.not_modified);
+            let mut response = respond(StatusCode::NOT_MODIFIED, "application/json", full(""));
+            response.headers_mut().remove(header::CONTENT_TYPE);
+            if let Ok(value) = HeaderValue::from_str(tag) {
+                response.headers_mut().insert(header::ETAG, value);
+            }
+            return response;
+        }
+    }
     let plan = &ctx.plan;
     let shaped = plan.delay.is_some() || plan.drip.is_some() || plan.cut.is_some() || plan.stall;
-    let ahead = (gzip && !shaped)
+    let ahead = (gzip && !shaped && !shared.variants.nested_envelope)
         .then(|| shared.gzip_ahead_body())
         .flatten();
     if let Some(body) = ahead {
@@ -54,15 +76,20 @@ pub(super) fn list(ctx: &Ctx, gzip: bool) -> Response<Body> {
             ctx.conn.clone(),
             shared.clone(),
         );
-        return gzip_headers(respond(StatusCode::OK, "application/json", body));
+        let mut response = respond(StatusCode::OK, "application/json", body);
+        if let Some(value) = etag.as_deref().and_then(|t| HeaderValue::from_str(t).ok()) {
+            response.headers_mut().insert(header::ETAG, value);
+        }
+        return gzip_headers(response);
     }
     let source = ListSource::new(
         shared.generator.clone(),
         &shared.tenant,
-        shared.session_count(),
-        shared.ended(),
+        count,
+        ended,
         ctx.plan.cut.map(|(n, _)| n),
-    );
+    )
+    .nested(shared.variants.nested_envelope);
     if gzip {
         bump(&shared.counters.gzip_responses);
     }
@@ -76,7 +103,10 @@ pub(super) fn list(ctx: &Ctx, gzip: bool) -> Response<Body> {
         ctx.conn.clone(),
         shared.clone(),
     );
-    let response = respond(StatusCode::OK, "application/json", body);
+    let mut response = respond(StatusCode::OK, "application/json", body);
+    if let Some(value) = etag.and_then(|t| HeaderValue::from_str(&t).ok()) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
     if gzip {
         gzip_headers(response)
     } else {
@@ -124,7 +154,7 @@ pub(super) async fn get(ctx: &Ctx, id: &str) -> Response<Body> {
     .await
 }
 
-pub(super) async fn drop_session(ctx: &Ctx, hash: &str) -> Response<Body> {
+pub(super) async fn drop_session(ctx: &Ctx, hash: &str, legacy: bool) -> Response<Body> {
     let shared = &ctx.shared;
     if hash.len() != 40 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
         return ctx
@@ -147,8 +177,12 @@ pub(super) async fn drop_session(ctx: &Ctx, hash: &str) -> Response<Body> {
             .await;
     }
     bump(&shared.counters.sessions_dropped);
-    ctx.finish_json(StatusCode::OK, envelope::dropped(&shared.tenant))
-        .await
+    let body = if legacy {
+        envelope::LEGACY_DROPPED.as_bytes().to_vec()
+    } else {
+        envelope::dropped(&shared.tenant)
+    };
+    ctx.finish_json(StatusCode::OK, body).await
 }
 
 /// `(client_id, client_secret)` from an HTTP Basic header, decoding the
@@ -242,6 +276,7 @@ pub(super) async fn token(ctx: &Ctx, req: Request<Incoming>) -> Response<Body> {
                 || (form_decode(id) == shared.client_id
                     && form_decode(secret) == shared.client_secret)
         }
+        None if shared.variants.token_auth == TokenAuth::BasicOnly => false,
         None => {
             field("client_id") == Some(shared.client_id.as_str())
                 && field("client_secret") == Some(shared.client_secret.as_str())

@@ -14,16 +14,18 @@ use super::auth::{authenticate, oauth1_rejected, Denied};
 use super::endpoints::{accepts_gzip, drop_session, get, list, token};
 use super::reply::{json, no_route, unauthorized, Ctx};
 use crate::body::{Body, ConnInfo};
+use crate::config::{PathFamilies, TokenPaths, Variants};
 use crate::envelope;
 use crate::fault::{parse_fault_list, Fault, FaultPlan, FaultTarget, FAULT_HEADER};
-use crate::state::{bump, lock, Shared};
+use crate::state::{bump, lock, random_hex, Shared};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Route {
     Token,
     List,
     Get(String),
-    Drop(String),
+    /// The hash, and whether the older path (`/iso/session/drop/`) was used.
+    Drop(String, bool),
     Unknown,
 }
 
@@ -33,7 +35,7 @@ impl Route {
             Route::Token => Some(FaultTarget::Token),
             Route::List => Some(FaultTarget::List),
             Route::Get(_) => Some(FaultTarget::Get),
-            Route::Drop(_) => Some(FaultTarget::Drop),
+            Route::Drop(..) => Some(FaultTarget::Drop),
             Route::Unknown => None,
         }
     }
@@ -52,32 +54,48 @@ fn decode_segment(segment: &str) -> String {
         .into_owned()
 }
 
-fn route(method: &Method, path: &str) -> Route {
+fn route(method: &Method, path: &str, variants: &Variants) -> Route {
     let path = match path.strip_suffix('/') {
         Some(p) if !p.is_empty() => p,
         _ => path,
     };
-    const LISTS: [&str; 2] = [
-        "/api/session/remotesessions",
-        "/api/pam/session/remotesessions",
-    ];
-    const GETS: [&str; 2] = [
-        "/api/session/remotesessions/",
-        "/api/pam/session/remotesessions/",
-    ];
-    const DROPS: [&str; 2] = ["/api/pam/session/drop/", "/iso/session/drop/"];
-    if *method == Method::POST && path == "/iso/oauth2/token" {
+    let families: &[&str] = match variants.paths {
+        PathFamilies::Both => &["/api/session/", "/api/pam/session/"],
+        PathFamilies::Session => &["/api/session/"],
+        PathFamilies::Pam => &["/api/pam/session/"],
+    };
+    let tokens: &[&str] = match variants.token_paths {
+        TokenPaths::Iso => &["/iso/oauth2/token"],
+        TokenPaths::Api => &["/api/oauth2/token"],
+        TokenPaths::Both => &["/iso/oauth2/token", "/api/oauth2/token"],
+    };
+    let under_family = |rest: &str| {
+        families
+            .iter()
+            .filter_map(|f| path.strip_prefix(f))
+            .find_map(|p| p.strip_prefix(rest))
+    };
+    if *method == Method::POST && tokens.contains(&path) {
         Route::Token
-    } else if *method == Method::GET && LISTS.contains(&path) {
+    } else if *method == Method::GET && under_family("remotesessions") == Some("") {
         Route::List
     } else if *method == Method::GET {
-        last_segment(path, &GETS)
+        under_family("remotesessions/")
+            .filter(|id| !id.is_empty() && !id.contains('/'))
             .map(|id| Route::Get(decode_segment(id)))
             .unwrap_or(Route::Unknown)
     } else if *method == Method::DELETE {
-        last_segment(path, &DROPS)
-            .map(|hash| Route::Drop(decode_segment(hash)))
-            .unwrap_or(Route::Unknown)
+        let current = if variants.legacy_drop_only {
+            None
+        } else {
+            last_segment(path, &["/api/pam/session/drop/"])
+        };
+        match current {
+            Some(hash) => Route::Drop(decode_segment(hash), false),
+            None => last_segment(path, &["/iso/session/drop/"])
+                .map(|hash| Route::Drop(decode_segment(hash), true))
+                .unwrap_or(Route::Unknown),
+        }
     } else {
         Route::Unknown
     }
@@ -118,7 +136,7 @@ fn status_fault_response(fault: &Fault, tenant: &str) -> Option<(StatusCode, &'s
             JSON,
             Bytes::from_static(envelope::REQUEST_TIMEOUT.as_bytes()),
         ),
-        Fault::TooManyRequests { .. } => (
+        Fault::TooManyRequests { .. } | Fault::RateLimited { .. } => (
             StatusCode::TOO_MANY_REQUESTS,
             JSON,
             Bytes::from_static(envelope::RATE_LIMITED.as_bytes()),
@@ -157,8 +175,26 @@ pub(super) async fn handle(
     conn: Arc<ConnInfo>,
     req: Request<Incoming>,
 ) -> Response<Body> {
+    let request_ids = shared.variants.request_ids;
+    let mut response = answer(shared, conn, req).await;
+    if request_ids {
+        if let Ok(value) = HeaderValue::from_str(&format!("req-{}", random_hex(16))) {
+            response.headers_mut().insert(REQUEST_ID, value);
+        }
+    }
+    response
+}
+
+/// The A2A v2 request id header.
+const REQUEST_ID: &str = "x-request-id";
+
+async fn answer(
+    shared: Arc<Shared>,
+    conn: Arc<ConnInfo>,
+    req: Request<Incoming>,
+) -> Response<Body> {
     bump(&shared.counters.requests);
-    let route = route(req.method(), req.uri().path());
+    let route = route(req.method(), req.uri().path(), &shared.variants);
     let Some(target) = route.target() else {
         return no_route(&shared);
     };
@@ -166,7 +202,7 @@ pub(super) async fn handle(
         Route::Token => bump(&shared.counters.token_requests),
         Route::List => bump(&shared.counters.list_requests),
         Route::Get(_) => bump(&shared.counters.get_requests),
-        Route::Drop(_) => bump(&shared.counters.drop_requests),
+        Route::Drop(..) => bump(&shared.counters.drop_requests),
         Route::Unknown => {}
     }
 
@@ -218,9 +254,9 @@ pub(super) async fn handle(
     }
     let gzip = accepts_gzip(&req);
     match route {
-        Route::List => list(&ctx, gzip),
+        Route::List => list(&ctx, gzip, req.headers().get(header::IF_NONE_MATCH)),
         Route::Get(id) => get(&ctx, &id).await,
-        Route::Drop(hash) => drop_session(&ctx, &hash).await,
+        Route::Drop(hash, legacy) => drop_session(&ctx, &hash, legacy).await,
         Route::Token | Route::Unknown => no_route(&ctx.shared),
     }
 }
@@ -254,12 +290,64 @@ async fn status_fault(ctx: &Ctx) -> Option<Response<Body>> {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
     }
+    if let Fault::RateLimited { reset_in } = fault {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let headers = response.headers_mut();
+        headers.insert("x-ratelimit-limit", HeaderValue::from_static("100"));
+        headers.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
+        if let Ok(value) = HeaderValue::from_str(&now.saturating_add(*reset_in).to_string()) {
+            headers.insert("x-ratelimit-reset", value);
+        }
+    }
     Some(response)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn route(method: &Method, path: &str) -> Route {
+        super::route(method, path, &Variants::default())
+    }
+
+    #[test]
+    fn variants_narrow_the_routes() {
+        let pam = Variants {
+            paths: PathFamilies::Pam,
+            token_paths: TokenPaths::Api,
+            legacy_drop_only: true,
+            ..Variants::default()
+        };
+        let r = |m: &Method, p: &str| super::route(m, p, &pam);
+        assert_eq!(
+            r(&Method::GET, "/api/session/remotesessions"),
+            Route::Unknown
+        );
+        assert_eq!(
+            r(&Method::GET, "/api/pam/session/remotesessions"),
+            Route::List
+        );
+        assert_eq!(
+            r(&Method::GET, "/api/pam/session/remotesessions/7"),
+            Route::Get("7".into())
+        );
+        assert_eq!(
+            r(&Method::GET, "/api/session/remotesessions/7"),
+            Route::Unknown
+        );
+        assert_eq!(r(&Method::POST, "/iso/oauth2/token"), Route::Unknown);
+        assert_eq!(r(&Method::POST, "/api/oauth2/token"), Route::Token);
+        assert_eq!(
+            r(&Method::DELETE, "/api/pam/session/drop/ab"),
+            Route::Unknown
+        );
+        assert_eq!(
+            r(&Method::DELETE, "/iso/session/drop/ab"),
+            Route::Drop("ab".into(), true)
+        );
+    }
 
     #[test]
     fn routes() {
@@ -283,11 +371,11 @@ mod tests {
         );
         assert_eq!(
             route(&Method::DELETE, "/api/pam/session/drop/abc"),
-            Route::Drop("abc".into())
+            Route::Drop("abc".into(), false)
         );
         assert_eq!(
             route(&Method::DELETE, "/iso/session/drop/abc"),
-            Route::Drop("abc".into())
+            Route::Drop("abc".into(), true)
         );
         assert_eq!(
             route(&Method::DELETE, "/api/pam/session/drop/"),
