@@ -19,4 +19,5 @@ mod misc;
 mod reliability;
 mod stats;
 mod support;
+mod syslog;
 mod watch;
