@@ -420,6 +420,19 @@ impl Drop for Watch {
     }
 }
 
+/// `watch` polling every second into `url`, with `state`, and `extra` options.
+fn continuous<'a>(state: &'a Path, url: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["sessions", "watch", "--interval", "1s", "--state", s(state)];
+    args.extend(["--syslog", url]);
+    args.extend_from_slice(extra);
+    args
+}
+
+/// The state file, parsed.
+fn saved(state: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(state).expect("state")).expect("JSON")
+}
+
 /// The events waiting in the state file.
 fn pending(state: &Path) -> Vec<Value> {
     std::fs::read_to_string(state)
@@ -506,18 +519,7 @@ fn tcp_every_event_arrives_in_order_through_outages_and_a_kill() {
     let state = f.home.path().join("state.json");
     let mut rx = Receiver::new(Proto::Tcp);
     let url = rx.url();
-    let args = [
-        "sessions",
-        "watch",
-        "--interval",
-        "1s",
-        "--state",
-        s(&state),
-        "--syslog",
-        &url,
-        "--syslog-retry-max",
-        "300ms",
-    ];
+    let args = continuous(&state, &url, &["--syslog-retry-max", "300ms"]);
     let total = n as usize;
 
     // The receiver is down at start: the events wait in the state file.
@@ -616,18 +618,7 @@ fn a_full_queue_stops_watch_with_the_pending_count_and_loses_nothing() {
     let state = f.home.path().join("state.json");
     let mut rx = Receiver::new(Proto::Tcp);
     let url = rx.url();
-    let out = f.segura(&[
-        "sessions",
-        "watch",
-        "--interval",
-        "1s",
-        "--state",
-        s(&state),
-        "--syslog",
-        &url,
-        "--syslog-queue",
-        "3",
-    ]);
+    let out = f.segura(&continuous(&state, &url, &["--syslog-queue", "3"]));
     out.code(1);
     assert!(
         out.stderr.contains(&format!(
@@ -642,9 +633,7 @@ fn a_full_queue_stops_watch_with_the_pending_count_and_loses_nothing() {
         out.stderr
     );
     assert_eq!(out.stdout, "");
-    let saved: Value =
-        serde_json::from_str(&std::fs::read_to_string(&state).expect("state")).expect("JSON");
-    assert_eq!(saved["version"], 3);
+    assert_eq!(saved(&state)["version"], 3);
     assert_eq!(pending(&state).len(), 5);
 
     // Without --syslog, the waiting events are not dropped silently.
@@ -670,10 +659,9 @@ fn a_full_queue_stops_watch_with_the_pending_count_and_loses_nothing() {
     f.segura(&args).code(0);
     let got = events(&rx.wait("5 events", |m| m.len() >= 5));
     assert_eq!(got.len(), 5);
-    let saved: Value =
-        serde_json::from_str(&std::fs::read_to_string(&state).expect("state")).expect("JSON");
-    assert_eq!(saved["version"], 2);
-    assert!(saved.get("pending").is_none());
+    let after = saved(&state);
+    assert_eq!(after["version"], 2);
+    assert!(after.get("pending").is_none());
 
     // --once with the receiver gone: exit 1, the events kept for the next run.
     rx.stop();
@@ -815,19 +803,8 @@ fn hostile_receivers_and_bad_urls_get_clear_errors() {
     rx.answer = b"\x00\xffGARBAGE\r\n<13>1 - - - - - -\n";
     rx.start();
     let state = f.home.path().join("state.json");
-    let mut w = Watch::spawn(
-        &f,
-        &[
-            "sessions",
-            "watch",
-            "--interval",
-            "1s",
-            "--state",
-            s(&state),
-            "--syslog",
-            &rx.url(),
-        ],
-    );
+    let url = rx.url();
+    let mut w = Watch::spawn(&f, &continuous(&state, &url, &[]));
     rx.wait("2 events", |m| m.len() == 2);
     f.server.set_session_count(3);
     rx.wait("the third", |m| events(m).len() == 3);

@@ -262,7 +262,7 @@ fn transient(e: &CliError) -> bool {
 /// Where the events go: printed, or queued for the syslog receiver.
 enum Out<'a> {
     Print(Box<dyn EventSink + 'a>),
-    Syslog(Recorder, Outbox),
+    Syslog(Box<(Recorder, Outbox)>),
 }
 
 /// `--syslog`: the outbox, after the checks and warnings of its options.
@@ -368,14 +368,14 @@ pub fn run(
         ));
     }
     let mut out = match outbox {
-        Some((recorder, outbox)) => Out::Syslog(recorder, outbox),
+        Some(syslog) => Out::Syslog(Box::new(syslog)),
         None => Out::Print(event_sink(out, opts).map_err(CliError::output)?),
     };
     loop {
         let next_poll = std::time::Instant::now() + args.interval;
         let sink: &mut dyn EventSink = match &mut out {
             Out::Print(sink) => &mut **sink,
-            Out::Syslog(recorder, _) => recorder,
+            Out::Syslog(syslog) => &mut syslog.0,
         };
         let result = state.poll(feed, &filter, sink);
         if let Err(CliError::BrokenPipe) = result {
@@ -387,7 +387,8 @@ pub fn run(
         // The events must be out before the state says they were delivered.
         sink.end_poll().map_err(CliError::output)?;
         let mut sent = Ok(0);
-        if let Out::Syslog(recorder, outbox) = &mut out {
+        if let Out::Syslog(syslog) = &mut out {
+            let (recorder, outbox) = &mut **syslog;
             // Queued in the same save that marks their sessions reported.
             state.pending.extend(recorder.take());
             if outbox.due() {
@@ -408,14 +409,17 @@ pub fn run(
                 humantime::format_duration(args.interval)
             ));
         }
-        if let Out::Syslog(_, outbox) = &out {
-            outbox.check(state.pending.len(), args.once, args.state.is_some())?;
+        if let Out::Syslog(syslog) = &out {
+            syslog
+                .1
+                .check(state.pending.len(), args.once, args.state.is_some())?;
         }
         if args.once {
             return Ok(());
         }
         // Until the next poll: retry the receiver as its backoff allows.
-        while let Out::Syslog(_, outbox) = &mut out {
+        while let Out::Syslog(syslog) = &mut out {
+            let outbox = &mut syslog.1;
             match outbox.retry_at() {
                 Some(at) if at < next_poll && !state.pending.is_empty() => {
                     std::thread::sleep(at.saturating_duration_since(std::time::Instant::now()));
@@ -568,6 +572,31 @@ mod tests {
         );
         r.unwrap();
         assert_eq!(lines, [r#"{"event":"ended","session":{"id":"2"}}"#]);
+    }
+
+    #[test]
+    fn waiting_events_make_a_version_3_state_and_an_empty_queue_a_version_2() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("watch.json");
+        let mut state = WatchState::default();
+        let at = chrono::DateTime::parse_from_rfc3339("2024-05-06T16:05:07+02:00").unwrap();
+        state
+            .pending
+            .push_back(Pending::new(EventKind::New, 4, &at, "{\"x\":1}".into()));
+        state.save(&path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("{\"version\":3,"), "{text}");
+        let mut back = WatchState::load(&path).unwrap();
+        assert_eq!(back.pending, state.pending);
+        // A version 2 file with waiting events was not written by segura.
+        std::fs::write(&path, text.replace("\"version\":3", "\"version\":2")).unwrap();
+        assert_eq!(WatchState::load(&path).unwrap_err().exit_code(), 3);
+        back.pending.clear();
+        back.save(&path).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "{\"version\":2,\"open\":[],\"ended\":[],\"vanished\":[]}\n"
+        );
     }
 
     #[test]
