@@ -573,7 +573,7 @@ pub struct WatchArgs {
 #[derive(Debug, Args, Clone)]
 pub struct SyslogArgs {
     /// Send each event to this syslog receiver (RFC 5424) instead of stdout:
-    /// tcp://HOST[:514], tls://HOST[:6514] or udp://HOST[:514] (best effort)
+    /// `tcp://HOST[:514]`, `tls://HOST[:6514]` or `udp://HOST[:514]` (best effort)
     #[arg(long = "syslog", id = "syslog", value_name = "URL", value_parser = parse_syslog_url, help_heading = "Syslog")]
     pub url: Option<crate::syslog::Target>,
     /// Trust only the CA certificates of this PEM file for a tls:// receiver [default:
