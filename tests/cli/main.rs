@@ -24,4 +24,5 @@ mod stats;
 mod support;
 mod top;
 mod surface;
+mod syslog;
 mod watch;

@@ -21,6 +21,7 @@ mod feed;
 mod output;
 mod progress;
 mod state_file;
+mod syslog;
 mod timespec;
 
 use std::process::ExitCode;

@@ -45,3 +45,6 @@ pub use fault::{Fault, FaultParseError, FaultTarget, FAULT_HEADER};
 pub use oauth1::Oauth1Credentials;
 pub use server::MockServer;
 pub use state::MockStats;
+/// A fresh test CA and a server configuration it signed (for 127.0.0.1, ::1 and
+/// localhost): for tests that need a TLS peer other than the mock (a syslog receiver).
+pub use tls::generate as tls_server_config;

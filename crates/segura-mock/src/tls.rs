@@ -19,7 +19,7 @@ fn tls_error(e: impl std::fmt::Display) -> MockError {
 
 /// The server's TLS configuration and the CA certificate (PEM) that signed
 /// its certificate, valid for `127.0.0.1`, `::1` and `localhost`.
-pub(crate) fn generate() -> Result<(Arc<rustls::ServerConfig>, String), MockError> {
+pub fn generate() -> Result<(Arc<rustls::ServerConfig>, String), MockError> {
     let ca_key = KeyPair::generate().map_err(tls_error)?;
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(tls_error)?;
     ca_params

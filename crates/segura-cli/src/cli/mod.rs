@@ -652,6 +652,88 @@ pub struct WatchArgs {
     /// Filters and --input.
     #[command(flatten)]
     pub filter: FilterArgs,
+    /// Delivery to syslog.
+    #[command(flatten)]
+    pub syslog: SyslogArgs,
+}
+
+/// `watch --syslog`: where and how events are delivered.
+#[derive(Debug, Args, Clone)]
+pub struct SyslogArgs {
+    /// Send each event to this syslog receiver (RFC 5424) instead of stdout:
+    /// `tcp://HOST[:514]`, `tls://HOST[:6514]` or `udp://HOST[:514]` (best effort)
+    #[arg(long = "syslog", id = "syslog", value_name = "URL", value_parser = parse_syslog_url, help_heading = "Syslog")]
+    pub url: Option<crate::syslog::Target>,
+    /// Trust only the CA certificates of this PEM file for a tls:// receiver [default:
+    /// the system's and webpki's roots]
+    #[arg(
+        long = "syslog-ca",
+        id = "syslog_ca",
+        value_name = "FILE",
+        requires = "syslog",
+        help_heading = "Syslog"
+    )]
+    pub ca: Option<PathBuf>,
+    /// Do not verify the tls:// receiver's certificate (dangerous; warns every time)
+    #[arg(
+        long = "syslog-insecure-skip-verify",
+        id = "syslog_insecure_skip_verify",
+        requires = "syslog",
+        conflicts_with = "syslog_ca",
+        help_heading = "Syslog"
+    )]
+    pub insecure_skip_verify: bool,
+    /// Facility of the messages; the severity is notice for new, info for ended,
+    /// warning for vanished
+    #[arg(
+        long = "syslog-facility",
+        id = "syslog_facility",
+        value_name = "FACILITY",
+        default_value = "authpriv",
+        requires = "syslog",
+        help_heading = "Syslog"
+    )]
+    pub facility: crate::syslog::Facility,
+    /// Events held while the receiver is away; beyond them watch stops (exit 1)
+    /// rather than drop one
+    #[arg(long = "syslog-queue", id = "syslog_queue", value_name = "N", default_value_t = crate::syslog::DEFAULT_QUEUE, value_parser = parse_queue, requires = "syslog", help_heading = "Syslog")]
+    pub queue: usize,
+    /// Longest wait between two attempts to reach the receiver (the wait doubles
+    /// from 500ms, with jitter)
+    #[arg(long = "syslog-retry-max", id = "syslog_retry_max", value_name = "DURATION", default_value = "30s", value_parser = parse_retry_max, requires = "syslog", help_heading = "Syslog")]
+    pub retry_max: Duration,
+}
+
+impl Default for SyslogArgs {
+    fn default() -> Self {
+        SyslogArgs {
+            url: None,
+            ca: None,
+            insecure_skip_verify: false,
+            facility: crate::syslog::Facility::Authpriv,
+            queue: crate::syslog::DEFAULT_QUEUE,
+            retry_max: Duration::from_secs(30),
+        }
+    }
+}
+
+fn parse_syslog_url(s: &str) -> Result<crate::syslog::Target, String> {
+    s.parse()
+}
+
+fn parse_queue(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("expected a number of events, at least 1".into()),
+    }
+}
+
+fn parse_retry_max(s: &str) -> Result<Duration, String> {
+    let d = parse_std_duration(s)?;
+    if d < Duration::from_millis(100) {
+        return Err("at least 100ms".into());
+    }
+    Ok(d)
 }
 
 /// A severity for `--fail-on`.

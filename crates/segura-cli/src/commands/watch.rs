@@ -8,11 +8,16 @@
 //! had delivered; a crash between the two can repeat the events of one poll (delivery is
 //! at least once). A lock beside it keeps a second watcher off the same state.
 //!
+//! With `--syslog`, the state file also holds the events not yet delivered to the
+//! receiver (version 3): an event is reported (its session marked in the state) and
+//! queued in the same save, and leaves the queue in the save after the receiver took it
+//! (written and flushed), so a crash or a receiver away loses none (see `syslog`).
+//!
 //! A reported session is never forgotten by a poll: an empty or partial list (a fault
 //! of the appliance or of a proxy) cannot make `watch` report everything as new again.
 //! Only `--prune` and `--forget` remove sessions from the state.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
@@ -29,6 +34,7 @@ use crate::output::Format;
 use crate::output::OutputOpts;
 use crate::progress::Progress;
 use crate::state_file;
+use crate::syslog::{Delivery, Header, Outbox, Pending, Recorder, Scheme, TlsOptions};
 
 /// An interval shorter than this is allowed, with a warning.
 pub const ADVISED_INTERVAL: Duration = Duration::from_secs(10);
@@ -58,10 +64,13 @@ pub struct WatchState {
     poll: u64,
     /// Sessions the last poll listed (matching or not).
     listed: u64,
+    /// Events reported but not yet delivered to the syslog receiver, oldest first.
+    pending: VecDeque<Pending>,
 }
 
 /// The state file's content. Version 1 (no `vanished`) is still read; version 2 is
-/// written.
+/// written, or version 3 when events wait for the syslog receiver (`pending`): an
+/// older `segura` refuses it rather than lose them.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StateFile {
@@ -70,6 +79,8 @@ struct StateFile {
     ended: Vec<u64>,
     #[serde(default)]
     vanished: Vec<u64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pending: Vec<Pending>,
 }
 
 impl WatchState {
@@ -80,7 +91,12 @@ impl WatchState {
         };
         let file: StateFile = serde_json::from_slice(&text)
             .ok()
-            .filter(|f: &StateFile| f.version == 2 || (f.version == 1 && f.vanished.is_empty()))
+            .filter(|f: &StateFile| match f.version {
+                1 => f.vanished.is_empty() && f.pending.is_empty(),
+                2 => f.pending.is_empty(),
+                3 => true,
+                _ => false,
+            })
             .ok_or_else(|| {
                 CliError::config(
                     format!("the state file {} is not a watch state file", path.display()),
@@ -102,16 +118,18 @@ impl WatchState {
             seen,
             poll: 0,
             listed: 0,
+            pending: file.pending.into(),
         })
     }
 
     /// Writes the state atomically (see [`state_file::write_atomic`]).
     pub fn save(&self, path: &Path) -> Result<(), CliError> {
         let mut file = StateFile {
-            version: 2,
+            version: if self.pending.is_empty() { 2 } else { 3 },
             open: Vec::new(),
             ended: Vec::new(),
             vanished: Vec::new(),
+            pending: self.pending.iter().cloned().collect(),
         };
         for (id, e) in &self.seen {
             match e.status {
@@ -249,6 +267,61 @@ fn transient(e: &CliError) -> bool {
     )
 }
 
+/// Where the events go: printed, or queued for the syslog receiver.
+enum Out<'a> {
+    Print(Box<dyn EventSink + 'a>),
+    Syslog(Box<(Recorder, Outbox)>),
+}
+
+/// `--syslog`: the outbox, after the checks and warnings of its options.
+fn syslog_outbox(
+    args: &WatchArgs,
+    opts: &OutputOpts,
+    warn: &mut dyn FnMut(&str),
+) -> Result<Option<(Recorder, Outbox)>, CliError> {
+    let s = &args.syslog;
+    let Some(target) = &s.url else {
+        return Ok(None);
+    };
+    // The default format (a table) is for a terminal: the receiver gets NDJSON.
+    let mut opts = opts.clone();
+    if opts.format == Format::Table {
+        opts.format = Format::Ndjson;
+    }
+    if matches!(opts.format, Format::Csv | Format::Wide | Format::Json) {
+        return Err(CliError::Usage(
+            "--syslog sends one record per event: use -o ndjson (or another one-line format)"
+                .into(),
+        ));
+    }
+    if target.scheme != Scheme::Tls && (s.ca.is_some() || s.insecure_skip_verify) {
+        return Err(CliError::Usage(format!(
+            "--syslog-ca and --syslog-insecure-skip-verify are for a tls:// receiver, not {target}"
+        )));
+    }
+    match target.scheme {
+        Scheme::Udp => warn(&format!(
+            "warning: --syslog {target}: UDP has no acknowledgement, so an event lost on \
+             the way is lost for good (best effort); use tcp:// or tls:// to lose none"
+        )),
+        Scheme::Tls if s.insecure_skip_verify => warn(&format!(
+            "warning: --syslog-insecure-skip-verify: the certificate of {target} is NOT \
+             verified; anyone on the path can read and change the events"
+        )),
+        Scheme::Tcp | Scheme::Tls => {}
+    }
+    let tls = TlsOptions {
+        ca: s.ca.clone(),
+        insecure: s.insecure_skip_verify,
+    };
+    let delivery = Delivery::new(target.clone(), &tls, Header::new(s.facility))?;
+    let recorder = Recorder::new(&opts).map_err(CliError::output)?;
+    Ok(Some((
+        recorder,
+        Outbox::new(delivery, s.queue, s.retry_max),
+    )))
+}
+
 /// Runs `watch` over `feed`; `warn` receives the notes about failed polls.
 pub fn run(
     feed: &mut dyn Feed,
@@ -265,6 +338,7 @@ pub fn run(
     }
     super::matched::check(&args.filter)?;
     let filter = args.filter.to_filter()?;
+    let outbox = syslog_outbox(args, opts, warn)?;
     // Held until the command ends: a second watcher on this state exits 1.
     let _lock = match &args.state {
         Some(p) => Some(state_file::lock(p)?),
@@ -274,12 +348,25 @@ pub fn run(
         Some(p) => WatchState::load(p)?,
         None => WatchState::default(),
     };
-    state.forget(&args.forget);
-    if let Some(p) = &args.state {
-        // Before the first poll: a state that cannot be written fails now, not after
-        // a whole poll of events was printed (and would be printed again).
-        state.save(p)?;
+    if outbox.is_none() && !state.pending.is_empty() {
+        return Err(CliError::config(
+            format!(
+                "the state file {} holds {} events not yet delivered to syslog",
+                args.state.as_deref().unwrap_or(Path::new("")).display(),
+                state.pending.len()
+            ),
+            "run watch with --syslog URL again to deliver them first (or delete the file to \
+             start over: every session is then reported again)",
+        ));
     }
+    state.forget(&args.forget);
+    let save = |state: &WatchState| match &args.state {
+        Some(p) => state.save(p),
+        None => Ok(()),
+    };
+    // Before the first poll: a state that cannot be written fails now, not after
+    // a whole poll of events was printed (and would be printed again).
+    save(&state)?;
     if !args.once && args.interval < ADVISED_INTERVAL {
         warn(&format!(
             "warning: --interval {} polls often: listing sessions is slow on a large \
@@ -288,9 +375,17 @@ pub fn run(
             humantime::format_duration(ADVISED_INTERVAL)
         ));
     }
-    let mut sink = event_sink(out, opts).map_err(CliError::output)?;
+    let mut out = match outbox {
+        Some(syslog) => Out::Syslog(Box::new(syslog)),
+        None => Out::Print(event_sink(out, opts).map_err(CliError::output)?),
+    };
     loop {
-        let result = state.poll(feed, &filter, &mut *sink);
+        let next_poll = std::time::Instant::now() + args.interval;
+        let sink: &mut dyn EventSink = match &mut out {
+            Out::Print(sink) => &mut **sink,
+            Out::Syslog(syslog) => &mut syslog.0,
+        };
+        let result = state.poll(feed, &filter, sink);
         if let Err(CliError::BrokenPipe) = result {
             return Err(CliError::BrokenPipe);
         }
@@ -299,9 +394,17 @@ pub fn run(
         }
         // The events must be out before the state says they were delivered.
         sink.end_poll().map_err(CliError::output)?;
-        if let Some(p) = &args.state {
-            state.save(p)?;
+        let mut sent = Ok(0);
+        if let Out::Syslog(syslog) = &mut out {
+            let (recorder, outbox) = &mut **syslog;
+            // Queued in the same save that marks their sessions reported.
+            state.pending.extend(recorder.take());
+            if outbox.due() {
+                sent = outbox.attempt(&mut state.pending, warn);
+            }
         }
+        save(&state)?;
+        sent?;
         if let Err(e) = result {
             if args.once || !transient(&e) {
                 return Err(e);
@@ -314,10 +417,28 @@ pub fn run(
                 humantime::format_duration(args.interval)
             ));
         }
+        if let Out::Syslog(syslog) = &out {
+            syslog
+                .1
+                .check(state.pending.len(), args.once, args.state.is_some())?;
+        }
         if args.once {
             return Ok(());
         }
-        std::thread::sleep(args.interval);
+        // Until the next poll: retry the receiver as its backoff allows.
+        while let Out::Syslog(syslog) = &mut out {
+            let outbox = &mut syslog.1;
+            match outbox.retry_at() {
+                Some(at) if at < next_poll && !state.pending.is_empty() => {
+                    std::thread::sleep(at.saturating_duration_since(std::time::Instant::now()));
+                    if outbox.attempt(&mut state.pending, warn)? > 0 {
+                        save(&state)?;
+                    }
+                }
+                _ => break,
+            }
+        }
+        std::thread::sleep(next_poll.saturating_duration_since(std::time::Instant::now()));
     }
 }
 
@@ -364,6 +485,7 @@ mod tests {
             forget: Vec::new(),
             fields: None,
             filter: FilterArgs::default(),
+            syslog: Default::default(),
         }
     }
 
@@ -458,6 +580,31 @@ mod tests {
         );
         r.unwrap();
         assert_eq!(lines, [r#"{"event":"ended","session":{"id":"2"}}"#]);
+    }
+
+    #[test]
+    fn waiting_events_make_a_version_3_state_and_an_empty_queue_a_version_2() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("watch.json");
+        let mut state = WatchState::default();
+        let at = chrono::DateTime::parse_from_rfc3339("2024-05-06T16:05:07+02:00").unwrap();
+        state
+            .pending
+            .push_back(Pending::new(EventKind::New, 4, &at, "{\"x\":1}".into()));
+        state.save(&path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("{\"version\":3,"), "{text}");
+        let mut back = WatchState::load(&path).unwrap();
+        assert_eq!(back.pending, state.pending);
+        // A version 2 file with waiting events was not written by segura.
+        std::fs::write(&path, text.replace("\"version\":3", "\"version\":2")).unwrap();
+        assert_eq!(WatchState::load(&path).unwrap_err().exit_code(), 3);
+        back.pending.clear();
+        back.save(&path).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "{\"version\":2,\"open\":[],\"ended\":[],\"vanished\":[]}\n"
+        );
     }
 
     #[test]
