@@ -17,6 +17,7 @@ mod input;
 mod list;
 mod misc;
 mod reliability;
+mod siem;
 mod stats;
 mod support;
 mod watch;

@@ -119,7 +119,8 @@ pub fn run(
         message,
     };
     let written = match opts.format {
-        Format::Json | Format::Ndjson => serde_json::to_writer(&mut out, &record)
+        // SIEM formats are refused before the command runs.
+        Format::Json | Format::Ndjson | Format::Siem(_) => serde_json::to_writer(&mut out, &record)
             .map_err(io::Error::other)
             .and_then(|()| out.write_all(b"\n")),
         Format::Csv => writeln!(
