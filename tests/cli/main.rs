@@ -20,6 +20,7 @@ mod list;
 mod misc;
 mod reliability;
 mod sort;
+mod siem;
 mod stats;
 mod support;
 mod top;

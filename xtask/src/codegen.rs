@@ -4,7 +4,9 @@
 //! * `docs/schema/*.schema.json`: JSON Schemas of a session and of each response body;
 //! * `docs/openapi.yaml`: the OpenAPI 3.1 description of the endpoints;
 //! * the field table of `docs/api.md`, between `<!-- fields:start -->` and
-//!   `<!-- fields:end -->` (the prose around it is written by hand).
+//!   `<!-- fields:end -->` (the prose around it is written by hand);
+//! * the SIEM mapping table of `docs/siem.md`, between `<!-- siem:start -->` and
+//!   `<!-- siem:end -->`.
 //!
 //! `--check` writes nothing and fails when a file differs from what would be generated;
 //! the test `generated_files_are_fresh` runs the same check, so `cargo test` fails on a
@@ -13,6 +15,7 @@
 mod doc;
 mod openapi;
 mod schema;
+mod siem;
 mod table;
 #[cfg(test)]
 mod validate;
@@ -25,6 +28,7 @@ use crate::util::{self, display_path, Error};
 const SCHEMA_DIR: &str = "docs/schema";
 const OPENAPI: &str = "docs/openapi.yaml";
 const API_MD: &str = "docs/api.md";
+const SIEM_MD: &str = "docs/siem.md";
 
 /// One generated file: where it goes and what it must hold.
 #[derive(Debug)]
@@ -79,6 +83,21 @@ pub fn generate(root: &Path) -> Result<Vec<Generated>, Error> {
     out.push(Generated {
         contents: table::splice(&current, API_MD)?,
         path: api_md,
+    });
+    let siem_md = root.join(SIEM_MD);
+    let current = if siem_md.exists() {
+        util::read(&siem_md)?
+    } else {
+        siem::NEW_FILE.to_owned()
+    };
+    out.push(Generated {
+        contents: table::splice_between(
+            &current,
+            SIEM_MD,
+            (siem::START, siem::END),
+            &siem::table(),
+        )?,
+        path: siem_md,
     });
     Ok(out)
 }

@@ -20,6 +20,8 @@
 //!   [`Redactor`] to scrub the client's own secrets out of any text.
 //! * [`sort`] and [`stats`]: the building blocks of sorted views (a bounded top-N or a
 //!   full sort) and of per-group figures, fed one session at a time from a stream.
+//! * [`siem`]: sessions and their events as SIEM records (Elastic Common Schema, OCSF,
+//!   CEF), one line each.
 //! * [`audit`]: the audit rules (no ticket, long sessions, off hours, shared
 //!   credentials, overlapping origins, device sweeps, new origins) and the figures of
 //!   an audit report, in one pass over a list.
@@ -52,6 +54,7 @@ pub mod filter;
 pub mod lookup;
 mod memory;
 pub mod protocol;
+pub mod siem;
 pub mod sort;
 pub mod stats;
 mod stream;

@@ -12,6 +12,8 @@
 //! own documented shapes, so a session in the documented form round-trips to an equal JSON
 //! object.
 //!
+//! [`siem`] holds the mapping of a session onto the ECS, OCSF and CEF formats, as data.
+//!
 //! Architecture invariant: this crate knows nothing about HTTP, async runtimes or
 //! terminals. It depends on serde, serde_json, chrono and thiserror only.
 #![deny(missing_docs)]
@@ -22,6 +24,7 @@ mod envelope;
 mod field;
 mod ids;
 mod session;
+pub mod siem;
 mod time;
 mod values;
 pub mod wire;

@@ -12,7 +12,7 @@ pub const NEW_FILE: &str =
     "# The Segura PAM Core API\n\n<!-- fields:start -->\n<!-- fields:end -->\n";
 
 /// Text for a table cell: pipes escaped, line breaks flattened.
-fn cell(s: &str) -> String {
+pub fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
@@ -60,22 +60,35 @@ pub fn table() -> String {
 
 /// `current` with the text between the markers replaced by the table.
 pub fn splice(current: &str, path: &str) -> Result<String, Error> {
+    splice_between(current, path, (START, END), &table())
+}
+
+/// `current` with the text between the `start` and `end` marker lines replaced by
+/// `body`.
+pub fn splice_between(
+    current: &str,
+    path: &str,
+    (start_marker, end_marker): (&str, &str),
+    body: &str,
+) -> Result<String, Error> {
     let missing = |marker: &str| {
         Error::new(format!(
-            "{path} has no `{marker}` line; the generated field table goes between \
-             `{START}` and `{END}`"
+            "{path} has no `{marker}` line; the generated table goes between \
+             `{start_marker}` and `{end_marker}`"
         ))
     };
-    let start = current.find(START).ok_or_else(|| missing(START))?;
-    let after_start = start + START.len();
+    let start = current
+        .find(start_marker)
+        .ok_or_else(|| missing(start_marker))?;
+    let after_start = start + start_marker.len();
     let end = current[after_start..]
-        .find(END)
+        .find(end_marker)
         .map(|i| after_start + i)
-        .ok_or_else(|| missing(END))?;
+        .ok_or_else(|| missing(end_marker))?;
     Ok(format!(
         "{}\n{}{}",
         &current[..after_start],
-        table(),
+        body,
         &current[end..]
     ))
 }

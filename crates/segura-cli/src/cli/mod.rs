@@ -90,6 +90,12 @@ pub enum Format {
     Ndjson,
     /// RFC 4180 CSV with a header of the API's key names.
     Csv,
+    /// Elastic Common Schema: one JSON event per line (list, get, watch).
+    Ecs,
+    /// OCSF 1.6: one JSON event per line (list, get, watch).
+    Ocsf,
+    /// ArcSight CEF: one event per line (list, get, watch).
+    Cef,
 }
 
 impl From<Format> for crate::output::Format {
@@ -101,6 +107,9 @@ impl From<Format> for crate::output::Format {
             Format::Json => O::Json,
             Format::Ndjson => O::Ndjson,
             Format::Csv => O::Csv,
+            Format::Ecs => O::Siem(segura_api::siem::Format::Ecs),
+            Format::Ocsf => O::Siem(segura_api::siem::Format::Ocsf),
+            Format::Cef => O::Siem(segura_api::siem::Format::Cef),
         }
     }
 }

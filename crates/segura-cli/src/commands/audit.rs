@@ -202,7 +202,8 @@ impl<W: Write> FindingPrinter<W> {
     pub fn push(&mut self, f: &Finding) -> io::Result<()> {
         match self.opts.format {
             Format::Table | Format::Wide => self.held.push(f.clone()),
-            Format::Ndjson => {
+            // SIEM formats are refused before the command runs.
+            Format::Ndjson | Format::Siem(_) => {
                 serde_json::to_writer(&mut self.out, f).map_err(io::Error::other)?;
                 self.out.write_all(b"\n")?;
             }
@@ -273,7 +274,7 @@ impl<W: Write> FindingPrinter<W> {
                 }
                 t.finish()?;
             }
-            Format::Ndjson | Format::Csv => {}
+            Format::Ndjson | Format::Csv | Format::Siem(_) => {}
         }
         self.out.flush()
     }

@@ -66,7 +66,8 @@ pub fn show(mut out: impl Write, resolved: &Resolved, opts: &OutputOpts) -> io::
             .map_err(io::Error::other)?;
             out.write_all(b"\n")?;
         }
-        Format::Ndjson => {
+        // SIEM formats are refused before the command runs.
+        Format::Ndjson | Format::Siem(_) => {
             for r in records {
                 serde_json::to_writer(&mut out, &TypedRow::of(&r)).map_err(io::Error::other)?;
                 out.write_all(b"\n")?;

@@ -121,6 +121,7 @@ impl Ctx {
                 TimeFormat::Api => None,
                 TimeFormat::Rfc3339 => Some(self.zone),
             },
+            zone: self.zone,
         }
     }
 
@@ -295,6 +296,33 @@ fn without_userinfo(url: &str) -> String {
     }
 }
 
+/// The SIEM formats describe sessions: only `list`, `get` and `watch` write them, and
+/// their records have a fixed shape (no `--fields`).
+fn check_siem_output(ctx: &Ctx, command: &Command) -> Result<(), CliError> {
+    let format: crate::output::Format = ctx.global.output.into();
+    let Some(name) = format.siem_name() else {
+        return Ok(());
+    };
+    let fields = match command {
+        Command::Sessions(SessionsCommand::List(a)) => a.fields.is_some(),
+        Command::Sessions(SessionsCommand::Get(a)) => a.fields.is_some(),
+        Command::Sessions(SessionsCommand::Watch(a)) => a.fields.is_some(),
+        _ => {
+            return Err(CliError::Usage(format!(
+                "-o {name} writes SIEM records of sessions: it is for `sessions list`, \
+                 `sessions get` and `sessions watch` (use -o ndjson here)"
+            )))
+        }
+    };
+    if fields {
+        return Err(CliError::Usage(format!(
+            "--fields does not apply to -o {name}: its records always carry the whole \
+             mapping (see docs/siem.md)"
+        )));
+    }
+    Ok(())
+}
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<(), CliError> {
     let ctx = Ctx::new(cli.global);
@@ -302,6 +330,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Sessions(_) => ctx.with_zone()?,
         _ => ctx,
     };
+    check_siem_output(&ctx, &cli.command)?;
     match cli.command {
         Command::Sessions(SessionsCommand::List(mut args)) => {
             args.filter.zone = ctx.zone;

@@ -112,7 +112,8 @@ pub fn print(
             }
             out.write_all(if groups.is_empty() { b"]\n" } else { b"\n]\n" })?;
         }
-        Format::Ndjson => {
+        // SIEM formats are refused before the command runs.
+        Format::Ndjson | Format::Siem(_) => {
             for g in groups {
                 serde_json::to_writer(&mut out, &StatsRecord::of(g)).map_err(io::Error::other)?;
                 out.write_all(b"\n")?;

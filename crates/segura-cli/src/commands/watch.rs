@@ -23,7 +23,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use segura_api::{Error as ApiError, SessionFilter};
-use segura_model::SessionId;
+use segura_model::{RemoteSession, SessionId};
 use serde::{Deserialize, Serialize};
 
 use crate::cli::WatchArgs;
@@ -61,6 +61,10 @@ struct Entry {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct WatchState {
     seen: HashMap<u64, Entry>,
+    /// The reported open sessions as this process last listed them, for the record of
+    /// a `vanished` event (not saved: after a restart, a vanished event has the id only
+    /// until the session is listed again).
+    open: HashMap<u64, RemoteSession>,
     poll: u64,
     /// Sessions the last poll listed (matching or not).
     listed: u64,
@@ -116,6 +120,7 @@ impl WatchState {
         }
         Ok(Self {
             seen,
+            open: HashMap::new(),
             poll: 0,
             listed: 0,
             pending: file.pending.into(),
@@ -157,6 +162,7 @@ impl WatchState {
     pub fn forget(&mut self, ids: &[SessionId]) {
         for id in ids {
             self.seen.remove(&id.get());
+            self.open.remove(&id.get());
         }
     }
 
@@ -171,6 +177,8 @@ impl WatchState {
         let before = self.seen.len();
         let poll = self.poll;
         self.seen.retain(|_, e| e.poll == poll);
+        let seen = &self.seen;
+        self.open.retain(|id, _| seen.contains_key(id));
         Some(before - self.seen.len())
     }
 
@@ -187,6 +195,7 @@ impl WatchState {
         sink.begin_poll(self.poll, crate::clock::now());
         let poll = self.poll;
         let seen = &mut self.seen;
+        let open = &mut self.open;
         let listed = &mut self.listed;
         let result = feed.feed(
             &mut |s| {
@@ -202,11 +211,16 @@ impl WatchState {
                         match entry.status {
                             Status::Open | Status::Vanished if s.end.is_some() => {
                                 entry.status = Status::Ended;
+                                open.remove(&id);
                                 sink.event(EventKind::Ended, s).map_err(CliError::output)?;
                             }
                             // Listed again, still open: followed again, silently.
-                            Status::Vanished => entry.status = Status::Open,
-                            Status::Open | Status::Ended => {}
+                            Status::Vanished => {
+                                entry.status = Status::Open;
+                                remember(open, s);
+                            }
+                            Status::Open => remember(open, s),
+                            Status::Ended => {}
                         }
                     }
                     // Only sessions that match are reported; once reported, a session is
@@ -215,6 +229,7 @@ impl WatchState {
                         let status = if s.end.is_some() {
                             Status::Ended
                         } else {
+                            remember(open, s);
                             Status::Open
                         };
                         seen.insert(id, Entry { status, poll });
@@ -246,10 +261,21 @@ impl WatchState {
             if let Some(e) = self.seen.get_mut(&id) {
                 e.status = Status::Vanished;
             }
-            sink.vanished(SessionId::new(id))
+            let last = self.open.remove(&id);
+            sink.vanished(SessionId::new(id), last.as_ref())
                 .map_err(CliError::output)?;
         }
         Ok(())
+    }
+}
+
+/// Keeps how an open session was last listed (reusing the held copy's buffers).
+fn remember(open: &mut HashMap<u64, RemoteSession>, s: &RemoteSession) {
+    match open.get_mut(&s.id.get()) {
+        Some(held) => held.clone_from(s),
+        None => {
+            open.insert(s.id.get(), s.clone());
+        }
     }
 }
 
@@ -332,7 +358,7 @@ pub fn run(
 ) -> Result<(), CliError> {
     if opts.format == Format::Json {
         return Err(CliError::Usage(
-            "watch streams events and cannot print one JSON array: use -o ndjson (or csv, table)"
+            "watch streams events and cannot print one JSON array: use -o ndjson (or csv, table, ecs, ocsf, cef)"
                 .into(),
         ));
     }

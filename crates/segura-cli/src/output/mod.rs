@@ -29,6 +29,21 @@ pub enum Format {
     Ndjson,
     /// RFC 4180 CSV with a header of the API's key names.
     Csv,
+    /// A SIEM format (ECS, OCSF, CEF): one record per session or event, for `list`,
+    /// `get` and `watch` only.
+    Siem(segura_api::siem::Format),
+}
+
+impl Format {
+    /// The `-o` name of a SIEM format, for messages.
+    pub fn siem_name(self) -> Option<&'static str> {
+        match self {
+            Format::Siem(segura_api::siem::Format::Ecs) => Some("ecs"),
+            Format::Siem(segura_api::siem::Format::Ocsf) => Some("ocsf"),
+            Format::Siem(segura_api::siem::Format::Cef) => Some("cef"),
+            _ => None,
+        }
+    }
 }
 
 /// How to print.
@@ -56,6 +71,8 @@ pub struct OutputOpts {
     pub csv_raw: bool,
     /// `--time-format rfc3339`: `start` and `end` with this zone's offset.
     pub rfc3339: Option<ApplianceZone>,
+    /// The appliance's zone, in which SIEM records read `start` and `end`.
+    pub zone: ApplianceZone,
 }
 
 /// A session's `start` or `end` as every format prints it: the API's form, or with

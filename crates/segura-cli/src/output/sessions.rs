@@ -13,7 +13,7 @@ use std::io::{self, Write};
 use segura_model::{Field, FieldText, RemoteSession, SessionId};
 
 use super::table::{Cell, Column, Table, Tone};
-use segura_api::ApplianceZone;
+use segura_api::{siem, ApplianceZone};
 
 use super::{
     human_duration, rfc3339_json, running_duration, sanitize, time_text, Format, OutputOpts,
@@ -44,7 +44,125 @@ pub fn session_sink<'a, W: Write + 'a>(
         Format::Json => Box::new(JsonLines::new(out, opts, true)),
         Format::Csv => Box::new(CsvSink::new(out, opts, None)?),
         Format::Table | Format::Wide => Box::new(TableSink::new(out, opts, None)),
+        Format::Siem(format) => Box::new(SiemLines::new(out, opts, format)),
     })
+}
+
+/// The SIEM event of a `watch` event.
+fn siem_kind(kind: EventKind) -> siem::EventKind {
+    match kind {
+        EventKind::New => siem::EventKind::Started,
+        EventKind::Ended => siem::EventKind::Ended,
+        EventKind::Vanished => siem::EventKind::Vanished,
+    }
+}
+
+/// One SIEM record (ECS, OCSF or CEF) of a `watch` event, appended to `out` as one line
+/// without its line break: what a printer or another sink (syslog) carries. `session`
+/// is `None` for a vanished session whose fields this process never saw.
+pub fn siem_event_record(
+    format: siem::Format,
+    kind: EventKind,
+    id: SessionId,
+    session: Option<&RemoteSession>,
+    observed_at: chrono::DateTime<chrono::Utc>,
+    ctx: &siem::Context,
+    out: &mut Vec<u8>,
+) {
+    let event = siem::Event {
+        kind: siem_kind(kind),
+        id,
+        session,
+        observed_at,
+    };
+    siem::render(format, &event, ctx, out);
+}
+
+/// SIEM records, one line each: `list` writes one `listed` record per session.
+struct SiemLines<W: Write> {
+    out: W,
+    buf: Vec<u8>,
+    format: siem::Format,
+    ctx: siem::Context,
+    flush_each: bool,
+    observed_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl<W: Write> SiemLines<W> {
+    fn new(out: W, opts: &OutputOpts, format: siem::Format) -> Self {
+        Self {
+            out,
+            buf: Vec::with_capacity(1024),
+            format,
+            ctx: siem::Context::new(opts.zone),
+            flush_each: opts.flush_each,
+            observed_at: chrono::Utc::now(),
+        }
+    }
+
+    /// Writes the line in `buf`, after the record appended to it.
+    fn emit(&mut self) -> io::Result<()> {
+        self.buf.push(b'\n');
+        self.out.write_all(&self.buf)?;
+        if self.flush_each {
+            self.out.flush()?;
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> SessionSink for SiemLines<W> {
+    fn write(&mut self, session: &RemoteSession) -> io::Result<()> {
+        let event = siem::Event::of(siem::EventKind::Listed, session, self.observed_at);
+        self.buf.clear();
+        siem::render(self.format, &event, &self.ctx, &mut self.buf);
+        self.emit()
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    fn abort(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+impl<W: Write> EventSink for SiemLines<W> {
+    fn begin_poll(&mut self, _poll: u64, now: Now) {
+        self.observed_at = now.at.with_timezone(&chrono::Utc);
+    }
+
+    fn event(&mut self, kind: EventKind, session: &RemoteSession) -> io::Result<()> {
+        self.buf.clear();
+        let (format, at) = (self.format, self.observed_at);
+        siem_event_record(
+            format,
+            kind,
+            session.id,
+            Some(session),
+            at,
+            &self.ctx,
+            &mut self.buf,
+        );
+        self.emit()
+    }
+
+    fn vanished(&mut self, id: SessionId, last: Option<&RemoteSession>) -> io::Result<()> {
+        self.buf.clear();
+        let (format, at) = (self.format, self.observed_at);
+        let kind = EventKind::Vanished;
+        siem_event_record(format, kind, id, last, at, &self.ctx, &mut self.buf);
+        self.emit()
+    }
+
+    fn end_poll(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// Appends a session (or its projection) in canonical JSON to `buf`: the bytes
@@ -432,6 +550,11 @@ pub fn print_session<W: Write>(mut out: W, s: &RemoteSession, opts: &OutputOpts)
             sink.write(s)?;
             sink.finish()
         }
+        Format::Siem(format) => {
+            let mut sink = SiemLines::new(out, opts, format);
+            SessionSink::write(&mut sink, s)?;
+            SessionSink::finish(&mut sink)
+        }
         Format::Table | Format::Wide => {
             let fields = opts.fields_or_all();
             let mut table = opts.table(
@@ -505,8 +628,10 @@ pub trait EventSink {
     fn begin_poll(&mut self, poll: u64, now: Now);
     /// Prints one event.
     fn event(&mut self, kind: EventKind, session: &RemoteSession) -> io::Result<()>;
-    /// Prints a `vanished` event: only the id is known (the list no longer holds it).
-    fn vanished(&mut self, id: SessionId) -> io::Result<()>;
+    /// Prints a `vanished` event: the list no longer holds the session; `last` is how
+    /// it was last listed, when this process saw it (the SIEM formats use it; the others
+    /// print the id only).
+    fn vanished(&mut self, id: SessionId, last: Option<&RemoteSession>) -> io::Result<()>;
     /// The poll is over: prints what is held and flushes.
     fn end_poll(&mut self) -> io::Result<()>;
 }
@@ -528,6 +653,7 @@ pub fn event_sink<'a, W: Write + 'a>(
             rows: Vec::new(),
             stamp: PollStamp::default(),
         }),
+        Format::Siem(format) => Box::new(SiemLines::new(out, opts, format)),
         Format::Ndjson | Format::Json => Box::new(JsonEvents {
             out,
             buf: Vec::with_capacity(1024),
@@ -593,7 +719,7 @@ impl<W: Write> EventSink for JsonEvents<W> {
         self.out.flush()
     }
 
-    fn vanished(&mut self, id: SessionId) -> io::Result<()> {
+    fn vanished(&mut self, id: SessionId, _last: Option<&RemoteSession>) -> io::Result<()> {
         self.head(EventKind::Vanished);
         let _ = writeln!(self.buf, "{{\"id\":\"{id}\"}}}}");
         self.out.write_all(&self.buf)?;
@@ -627,7 +753,7 @@ impl<W: Write> EventSink for CsvEvents<W> {
         self.sink.out.flush()
     }
 
-    fn vanished(&mut self, id: SessionId) -> io::Result<()> {
+    fn vanished(&mut self, id: SessionId, _last: Option<&RemoteSession>) -> io::Result<()> {
         let poll = self.stamp.poll.to_string();
         let lead = [
             EventKind::Vanished.as_str(),
@@ -675,7 +801,7 @@ impl<W: Write> EventSink for TableEvents<W> {
         Ok(())
     }
 
-    fn vanished(&mut self, id: SessionId) -> io::Result<()> {
+    fn vanished(&mut self, id: SessionId, _last: Option<&RemoteSession>) -> io::Result<()> {
         let lead = Cell::toned(EventKind::Vanished.as_str(), Tone::Dim);
         let row = std::iter::once(lead)
             .chain(self.opts.table_fields().iter().map(|f| match f {
