@@ -73,11 +73,13 @@ fn list_writes_one_valid_record_per_session_in_each_format() {
 #[test]
 fn get_writes_one_record() {
     let f = Fixture::new(5);
+    let listed = f.segura(&["sessions", "list", "-o", "ndjson"]).json_lines();
+    let id = listed[2]["id"].as_str().expect("an id").to_owned();
     for format in ["ecs", "ocsf", "cef"] {
-        let o = f.segura(&["sessions", "get", "3", "-o", format]);
+        let o = f.segura(&["sessions", "get", &id, "-o", format]);
         let recs = records(format, o.ok());
         assert_eq!(recs.len(), 1, "{format}");
-        assert_eq!(recs[0].1, "3");
+        assert_eq!(recs[0].1, id);
     }
 }
 

@@ -67,7 +67,6 @@ pub mod transport;
 
 #[cfg(any(test, feature = "mock"))]
 pub use api::MockSessionApi;
-pub use api::SessionApi;
 
 /// The maps of the aggregates (stats, audit, report), keyed by names from the list:
 /// foldhash, several times faster than the standard library's SipHash on short names,

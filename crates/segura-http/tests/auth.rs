@@ -45,7 +45,7 @@ async fn oauth2_credentials_as_http_basic() {
 }
 
 #[tokio::test]
-async fn wrong_client_secret_is_invalid_client_and_not_retried() {
+async fn wrong_client_secret_is_invalid_client_after_one_basic_retry_at_most() {
     let server = start(MockConfig::default()).await;
     for method in [ClientAuthMethod::Body, ClientAuthMethod::Basic] {
         let auth = Auth::OAuth2 {
@@ -69,8 +69,10 @@ async fn wrong_client_secret_is_invalid_client_and_not_retried() {
         assert_hint(&e, "client id and secret");
         assert!(!e.to_string().contains("not-the-secret"), "{e}");
     }
+    // The body form refused with invalid_client is tried once more with Basic; Basic
+    // refused is final: three token requests, never a list.
     let stats = server.stats();
-    assert_eq!(stats.token_requests, 2);
+    assert_eq!(stats.token_requests, 3);
     assert_eq!(stats.list_requests, 0);
 }
 

@@ -325,7 +325,7 @@ mod tests {
              client_secret: Some(\"<redacted>\"), oauth1: Some(Oauth1Credentials { \
              consumer_key: \"ck\", consumer_secret: \"<redacted>\", token: \"t\", \
              token_secret: \"<redacted>\" }), token_lifetime: 3600s, tls: false, \
-             bind: 127.0.0.1, port: 0, faults: [], tenant: \"Segura\", clock: None, \
+             bind: 127.0.0.1, port: 0, faults: [], tenant: \"Segura\", clock: None, gzip_ahead: false, \
              variants: Variants { nested_envelope: false, paths: Both, token_paths: Iso, \
              token_auth: Either, legacy_drop_only: false, request_ids: false, etags: false } }"
         );

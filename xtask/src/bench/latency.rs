@@ -142,7 +142,7 @@ pub fn measure_latency(bins: &Bins, work: &Path) -> Result<Latency, Error> {
 /// Writes the envelope's head and one session into `segura --input -`, then waits for
 /// the line; the rest of the body follows only after it (or after a timeout).
 fn measure_stdin_latency(bins: &Bins, work: &Path, latency: &mut Latency) -> Result<(), Error> {
-    let body = ensure_body(bins, work, 10_000)?;
+    let body = ensure_body(bins, work, 10_000)?.body;
     let lines = work.join("lines-10000.ndjson");
     let head = {
         let mut buf = vec![0u8; 4096];

@@ -20,6 +20,7 @@ pub const ALLOWED: &[&str] = &[
     "CC0-1.0",
     "MPL-2.0",
     "0BSD",
+    "MIT-0",
     "BSL-1.0",
     // webpki-roots: the Mozilla root certificates.
     "CDLA-Permissive-2.0",

@@ -735,7 +735,8 @@ impl Printer {
     ) -> io::Result<()> {
         let first = std::mem::replace(&mut self.first, false);
         match self.format {
-            Format::Json | Format::Ndjson => {
+            // SIEM formats are refused before the command runs.
+            Format::Json | Format::Ndjson | Format::Siem(_) => {
                 if self.format == Format::Json && self.several {
                     out.write_all(if first { b"[" } else { b"," })?;
                 }

@@ -99,8 +99,8 @@ impl EventSink for Recorder {
         self.keep(kind, session.id)
     }
 
-    fn vanished(&mut self, id: SessionId) -> io::Result<()> {
-        self.inner.vanished(id)?;
+    fn vanished(&mut self, id: SessionId, last: Option<&RemoteSession>) -> io::Result<()> {
+        self.inner.vanished(id, last)?;
         self.keep(EventKind::Vanished, id)
     }
 

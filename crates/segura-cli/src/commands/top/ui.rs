@@ -489,7 +489,10 @@ mod tests {
         assert_eq!((w[3], w[5], w[6]), (8, 19, 10));
         // The widest were cut down to a level.
         let cut = [w[0], w[1], w[2], w[4]];
-        assert!(cut.iter().max().unwrap() - cut.iter().min().unwrap() <= 1, "{w:?}");
+        assert!(
+            cut.iter().max().unwrap() - cut.iter().min().unwrap() <= 1,
+            "{w:?}"
+        );
         let mut w = vec![10, 12, 28, 8, 39, 19, 10];
         fit(&mut w, 120);
         assert_eq!((w[0], w[1]), (10, 12), "{w:?}");
