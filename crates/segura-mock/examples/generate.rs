@@ -37,7 +37,7 @@ fn main() -> ExitCode {
     let started = Instant::now();
     let stdout = BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let mut out = if gzip {
-        Out::Gzip(GzEncoder::new(stdout, Compression::default()))
+        Out::Gzip(Box::new(GzEncoder::new(stdout, Compression::default())))
     } else {
         Out::Plain(stdout)
     };
@@ -80,7 +80,7 @@ fn main() -> ExitCode {
 /// Standard output, compressed or not.
 enum Out<W: Write> {
     Plain(W),
-    Gzip(GzEncoder<W>),
+    Gzip(Box<GzEncoder<W>>),
 }
 
 impl<W: Write> Out<W> {
@@ -88,7 +88,7 @@ impl<W: Write> Out<W> {
     fn finish(self) -> io::Result<()> {
         match self {
             Out::Plain(mut w) => w.flush(),
-            Out::Gzip(z) => z.finish()?.flush(),
+            Out::Gzip(z) => (*z).finish()?.flush(),
         }
     }
 }
