@@ -581,3 +581,31 @@ fn a_failing_poll_keeps_the_previous_sessions_and_says_why() {
         !s.contains("last poll failed") && s.contains("120 sessions listed")
     });
 }
+
+/// The pid of the program the pane's script runs (its only child).
+fn child_of(pid: &str) -> String {
+    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .expect("the pane's children");
+    children
+        .split_whitespace()
+        .next()
+        .expect("segura runs in the pane")
+        .to_owned()
+}
+
+#[test]
+fn sigterm_and_sighup_end_top_and_restore_the_terminal() {
+    for signal in ["TERM", "HUP"] {
+        let (_f, open, pane) = started(&[]);
+        pane.wait_for(&format!("{} open", open.len()));
+        assert_eq!(pane.format("#{alternate_on}"), "1");
+        let segura = child_of(pane.format("#{pane_pid}").trim());
+        let killed = Command::new("kill")
+            .args([&format!("-{signal}"), segura.as_str()])
+            .status()
+            .expect("kill runs");
+        assert!(killed.success(), "kill -{signal}");
+        pane.wait_for("segura exited with 0");
+        assert_eq!(pane.format("#{alternate_on}"), "0", "SIG{signal}");
+    }
+}

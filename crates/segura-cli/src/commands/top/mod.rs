@@ -11,7 +11,7 @@ pub mod app;
 pub mod poller;
 pub mod ui;
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
@@ -95,6 +95,25 @@ pub fn run(ctx: &super::Ctx, args: &TopArgs) -> Result<(), CliError> {
     let theme = ui::Theme {
         color: super::colour_allowed(&ctx.global),
     };
+    // SIGTERM and SIGHUP (a closed terminal window) end the view as `q` does, so the
+    // terminal is restored on those exit paths too.
+    let ended = Arc::new(AtomicBool::new(false));
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let _runtime = server.rt.enter();
+        let term = signal(SignalKind::terminate());
+        let hup = signal(SignalKind::hangup());
+        if let (Ok(mut term), Ok(mut hup)) = (term, hup) {
+            let ended = ended.clone();
+            server.rt.spawn(async move {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = hup.recv() => {}
+                }
+                ended.store(true, Ordering::Relaxed);
+            });
+        }
+    }
     let terminal = ratatui::try_init()
         .map_err(|e| CliError::Local(format!("cannot set the terminal up: {e}")))?;
     let mut screen = Screen(terminal);
@@ -108,6 +127,7 @@ pub fn run(ctx: &super::Ctx, args: &TopArgs) -> Result<(), CliError> {
         &tx,
         &rx,
         theme,
+        &ended,
     );
     poller.stop.store(true, Ordering::Relaxed);
     drop(screen);
@@ -126,9 +146,13 @@ fn event_loop(
     tx: &mpsc::Sender<Event>,
     rx: &mpsc::Receiver<Event>,
     theme: ui::Theme,
+    ended: &AtomicBool,
 ) -> Result<(), CliError> {
     let mut offset = 0;
     loop {
+        if ended.load(Ordering::Relaxed) {
+            return Ok(());
+        }
         while let Ok(event) = rx.try_recv() {
             match event {
                 Event::Started(at) => app.polling_since = Some(at),
