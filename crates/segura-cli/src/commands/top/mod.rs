@@ -124,8 +124,7 @@ pub fn run(ctx: &super::Ctx, args: &TopArgs) -> Result<(), CliError> {
         &mut App::new(name, args.interval),
         &poller,
         &server,
-        &tx,
-        &rx,
+        (&tx, &rx),
         theme,
         &ended,
     );
@@ -143,8 +142,7 @@ fn event_loop(
     app: &mut App,
     poller: &Poller,
     server: &Server,
-    tx: &mpsc::Sender<Event>,
-    rx: &mpsc::Receiver<Event>,
+    (tx, rx): (&mpsc::Sender<Event>, &mpsc::Receiver<Event>),
     theme: ui::Theme,
     ended: &AtomicBool,
 ) -> Result<(), CliError> {
