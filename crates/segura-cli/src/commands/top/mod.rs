@@ -95,21 +95,17 @@ pub fn run(ctx: &super::Ctx, args: &TopArgs) -> Result<(), CliError> {
     let theme = ui::Theme {
         color: super::colour_allowed(&ctx.global),
     };
-    // SIGTERM and SIGHUP (a closed terminal window) end the view as `q` does, so the
-    // terminal is restored on those exit paths too.
+    // SIGTERM ends the view as `q` does, so the terminal is restored on that exit path
+    // too. SIGHUP (the terminal is gone) keeps its default: there is nothing left to
+    // restore, and the process must not outlive its terminal.
     let ended = Arc::new(AtomicBool::new(false));
     {
         use tokio::signal::unix::{signal, SignalKind};
         let _runtime = server.rt.enter();
-        let term = signal(SignalKind::terminate());
-        let hup = signal(SignalKind::hangup());
-        if let (Ok(mut term), Ok(mut hup)) = (term, hup) {
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
             let ended = ended.clone();
             server.rt.spawn(async move {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = hup.recv() => {}
-                }
+                term.recv().await;
                 ended.store(true, Ordering::Relaxed);
             });
         }
