@@ -447,13 +447,8 @@ impl ListDecoder {
     fn not_json(&mut self, i: usize) -> Error {
         let rest = &self.buf[i..self.buf.len().min(i + NOT_JSON_SAMPLE)];
         let text = String::from_utf8_lossy(rest);
-        let message = if text.trim_start().starts_with('<') {
-            let e = classify_response(200, rest, None);
-            let detail = match &e {
-                Error::Api { message, .. } | Error::Server { message, .. } => message.clone(),
-                other => other.to_string(),
-            };
-            format!("the body is an HTML page, not JSON ({detail})")
+        let message = if let Some(page) = crate::error::html_page(rest) {
+            format!("the body is an HTML page, not JSON ({page})")
         } else {
             let snippet: String = text.chars().take(40).collect();
             format!("the body is not JSON (it starts with {snippet:?})")

@@ -81,11 +81,7 @@ pub fn parse_drop_answer(status: u16, body: &[u8]) -> Result<DropResponse, Error
             0,
         )),
         Err(e) => {
-            let detail = if trimmed.starts_with('<') {
-                let page = match classify_response(status, body, None) {
-                    Error::Api { message, .. } | Error::Server { message, .. } => message,
-                    other => other.to_string(),
-                };
+            let detail = if let Some(page) = crate::error::html_page(trimmed.as_bytes()) {
                 format!("an HTML page, not JSON: {page}")
             } else if e.is_eof() {
                 "the JSON ends early".to_owned()

@@ -522,6 +522,16 @@ fn clip(s: &str) -> String {
     }
 }
 
+/// When `body` is an HTML page (a proxy's login or error page, a gateway's error), the
+/// text that names it, sanitised and clipped for a message: its `<title>`, else the
+/// tags stripped. The one test of "an HTML page instead of the API's JSON" for error
+/// bodies, list bodies and drop answers.
+pub(crate) fn html_page(body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(body);
+    let trimmed = text.trim_start_matches('\u{feff}').trim();
+    trimmed.starts_with('<').then(|| clip(&html_text(trimmed)))
+}
+
 /// Text of an HTML page for a message: its `<title>`, else the tags stripped.
 fn html_text(body: &str) -> String {
     let lower = body.to_ascii_lowercase();
@@ -588,13 +598,8 @@ fn body_facts(body: &[u8]) -> BodyFacts {
             oauth_error,
         };
     }
-    let message = if trimmed.starts_with('<') {
-        html_text(trimmed)
-    } else {
-        trimmed.to_owned()
-    };
     BodyFacts {
-        message: clip(&message),
+        message: html_page(trimmed.as_bytes()).unwrap_or_else(|| clip(trimmed)),
         ..BodyFacts::default()
     }
 }
