@@ -24,14 +24,20 @@ use crate::clock::{rfc3339, Now};
 pub trait SessionSink {
     /// Prints one session.
     fn write(&mut self, session: &RemoteSession) -> io::Result<()>;
-    /// Ends the output (closes a JSON array, prints a held table page) and flushes.
-    fn finish(&mut self) -> io::Result<()>;
+    /// Ends the output (closes a JSON array, prints a held table page) and flushes; a
+    /// sink of whole lines has nothing to close and only flushes.
+    fn finish(&mut self) -> io::Result<()> {
+        self.flush()
+    }
     /// Makes what was written visible (the input is waiting); a table holding rows to
     /// size its columns keeps them.
     fn flush(&mut self) -> io::Result<()>;
     /// The list failed: flushes what is complete without pretending the output is
-    /// (a JSON array stays open, so no reader takes it for a whole list).
-    fn abort(&mut self) -> io::Result<()>;
+    /// (a JSON array stays open, so no reader takes it for a whole list); a sink of
+    /// whole lines only flushes.
+    fn abort(&mut self) -> io::Result<()> {
+        self.flush()
+    }
 }
 
 /// The sink for `opts.format`.
@@ -120,14 +126,6 @@ impl<W: Write> SessionSink for SiemLines<W> {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
-    }
-
-    fn finish(&mut self) -> io::Result<()> {
-        self.out.flush()
-    }
-
-    fn abort(&mut self) -> io::Result<()> {
         self.out.flush()
     }
 }
@@ -378,14 +376,6 @@ impl<W: Write> SessionSink for CsvSink<W> {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
-    }
-
-    fn finish(&mut self) -> io::Result<()> {
-        self.out.flush()
-    }
-
-    fn abort(&mut self) -> io::Result<()> {
         self.out.flush()
     }
 }
