@@ -411,6 +411,9 @@ fn filter_expressions_from_the_issue() {
     for (expr, pos) in [
         ("user ==== \"x\"", "1:8"),
         ("user == \"a\" || hots == \"b\"", "1:16"),
+        // A type error behind a branch no session reaches is still an error.
+        ("true || time > 5", "1:9"),
+        ("id > 0 || user.startsWith(5)", "1:11"),
     ] {
         let o = run_tz(&f, "UTC0", &[], &["sessions", "list", "--filter", expr]);
         o.code(2);

@@ -22,6 +22,8 @@ use segura_model::RemoteSession;
 use crate::filter::split_device;
 use crate::time::ApplianceZone;
 
+mod check;
+
 /// The variables an expression can use.
 pub const VARIABLES: &[&str] = &[
     "id",
@@ -160,18 +162,39 @@ fn line_col(src: &str, at: usize) -> (usize, usize) {
     (line, col)
 }
 
-/// The offset of the first `needle` of `src` that stands as a whole token.
-fn find_token(src: &str, needle: &str) -> Option<usize> {
+/// The offset of occurrence `nth` (0 for the first) of `needle` in `src` that stands
+/// as a whole token outside string literals.
+fn find_token(src: &str, needle: &str, nth: usize) -> Option<usize> {
     if needle.is_empty() {
         return None;
     }
     let word = needle.bytes().all(is_ident_byte);
     let b = src.as_bytes();
-    src.match_indices(needle).map(|(i, _)| i).find(|&i| {
-        !word
-            || ((i == 0 || !is_ident_byte(b[i - 1]))
-                && b.get(i + needle.len()).is_none_or(|c| !is_ident_byte(*c)))
-    })
+    let mut quoted = vec![false; b.len()];
+    let mut i = 0;
+    while i < b.len() {
+        if let q @ (b'"' | b'\'') = b[i] {
+            let open = i;
+            i += 1;
+            while i < b.len() && b[i] != q {
+                i += if b[i] == b'\\' { 2 } else { 1 };
+            }
+            let close = (i + 1).min(b.len());
+            quoted[open..close].iter_mut().for_each(|x| *x = true);
+            i = close;
+        } else {
+            i += 1;
+        }
+    }
+    src.match_indices(needle)
+        .map(|(i, _)| i)
+        .filter(|&i| {
+            !quoted[i]
+                && (!word
+                    || ((i == 0 || !is_ident_byte(b[i - 1]))
+                        && b.get(i + needle.len()).is_none_or(|c| !is_ident_byte(*c))))
+        })
+        .nth(nth)
 }
 
 fn sample(open: bool) -> RemoteSession {
@@ -199,22 +222,28 @@ fn sample(open: bool) -> RemoteSession {
     s
 }
 
-/// Whether an evaluation error comes from the data rather than the expression.
+/// Whether an evaluation error comes from the data rather than the expression: a
+/// conversion of a field (`int(user)`) fails for some sessions only.
 fn data_dependent(e: &ExecutionError) -> bool {
-    matches!(
-        e,
+    match e {
         ExecutionError::DivisionByZero(_)
-            | ExecutionError::RemainderByZero(_)
-            | ExecutionError::Overflow(..)
-            | ExecutionError::IndexOutOfBounds(_)
-            | ExecutionError::NoSuchKey(_)
-    )
+        | ExecutionError::RemainderByZero(_)
+        | ExecutionError::Overflow(..)
+        | ExecutionError::IndexOutOfBounds(_)
+        | ExecutionError::NoSuchKey(_) => true,
+        ExecutionError::FunctionError { function, .. } => matches!(
+            function.rsplit(' ').next().unwrap_or(function),
+            "int" | "uint" | "double" | "string" | "bytes" | "duration" | "timestamp"
+        ),
+        _ => false,
+    }
 }
 
 impl Expression {
-    /// Compiles `source`; times are read in `zone`. The expression is tried on a
-    /// sample session, so a type error (an unknown variable, `time > 5`, a result that
-    /// is not a bool) is found here rather than on every session.
+    /// Compiles `source`; times are read in `zone`. The whole expression is type
+    /// checked, every branch (an unknown variable or function, `time > 5`, a result
+    /// that is not a bool), then tried on a sample session (an invalid regular
+    /// expression), so such errors are found here rather than on every session.
     pub fn compile(source: &str, zone: ApplianceZone) -> Result<Self, ExprError> {
         let (rewritten, inserted) = rewrite_has(source);
         let shift = |pos: usize| -> usize {
@@ -252,6 +281,29 @@ impl Expression {
                 message: first.map_or_else(|| "syntax error".to_owned(), |e| e.msg.clone()),
             }
         })?;
+        match check::Checker::new().check(program.expression()) {
+            Ok(check::Ty::Bool | check::Ty::Dyn) => {}
+            Ok(other) => {
+                return Err(ExprError {
+                    line: 1,
+                    column: 1,
+                    message: format!("the expression must be a bool, not {other:#}"),
+                })
+            }
+            Err(e) => {
+                let at = e
+                    .token
+                    .as_ref()
+                    .and_then(|(t, nth)| find_token(source, t, *nth))
+                    .unwrap_or(0);
+                let (line, column) = line_col(source, at);
+                return Err(ExprError {
+                    line,
+                    column,
+                    message: e.message,
+                });
+            }
+        }
         let wants_present = program.references().has_variable(PRESENT);
         let expr = Self {
             source: source.to_owned(),
@@ -280,7 +332,7 @@ impl Expression {
                 };
                 let at = token
                     .as_deref()
-                    .and_then(|t| find_token(source, t))
+                    .and_then(|t| find_token(source, t, 0))
                     .unwrap_or(0);
                 let (line, column) = line_col(source, at);
                 let mut message = e.to_string();
@@ -421,5 +473,60 @@ mod tests {
         assert!(e.message.contains("bool"), "{e}");
         let e = Expression::compile("time > 5", zone()).unwrap_err();
         assert!(!e.message.is_empty(), "{e}");
+    }
+
+    #[test]
+    fn type_errors_are_found_in_branches_the_sample_does_not_take() {
+        // The sample session's user is "admin": evaluation alone would stop at the
+        // first operand of each `||` and never see the error behind it.
+        for (source, at, says) in [
+            (r#"user == "admin" || time > 5"#, (1, 20), "duration"),
+            (r#"user == "admin" || hots == "x""#, (1, 20), "hots"),
+            (
+                r#"user == "admin" || user.startsWith(5)"#,
+                (1, 20),
+                "startsWith",
+            ),
+            (r#"true ? active : port + "x""#, (1, 17), "add"),
+            (r#"!active && protocol in [1, 2]"#, (1, 12), "string"),
+            (r#"user == "admin" || nosuch(user)"#, (1, 20), "nosuch"),
+            (
+                r#"user == "admin" || start.getHours() == "6""#,
+                (1, 20),
+                "compare",
+            ),
+            (
+                r#"user == "admin" || time > duration("8x")"#,
+                (1, 27),
+                "duration",
+            ),
+            (r#"[1, 2].all(x, x > "a")"#, (1, 15), "order"),
+        ] {
+            let e = Expression::compile(source, zone()).unwrap_err();
+            assert_eq!((e.line, e.column), at, "{source}: {e}");
+            assert!(e.message.contains(says), "{source}: {e}");
+        }
+    }
+
+    #[test]
+    fn well_typed_expressions_pass_the_check() {
+        for source in [
+            r#"protocol in ["ssh", "rdp"] && time > duration("8h") && !has(itsm)"#,
+            r#"host.startsWith("dc") && start.getHours() < 6"#,
+            r#"active && now - start > duration("12h")"#,
+            r#"size(user) > 3 && user.matches("^svc_") && user.contains("_")"#,
+            r#"start + duration("1h") < now && end - start >= duration("0s")"#,
+            r#"[1, 2, 3].exists(x, x == port) || port in [22, 3389]"#,
+            r#"user.matches("^[0-9]+$") && int(user) > 5"#,
+            r#"id % 2 == 0 && id / 2 > 1 && -id < 0 && double(id) > 0.5"#,
+            r#"(active ? "open" : "ended") == "open" || time.getHours() >= 8"#,
+            r#"start.getDayOfWeek() in [0, 6] || start.getFullYear() == 2024"#,
+            r#"{"a": 1}["a"] == 1 && [user, host][0] != """#,
+            "id > 0u || port == null",
+        ] {
+            if let Err(e) = Expression::compile(source, zone()) {
+                panic!("{source}: {e}");
+            }
+        }
     }
 }
