@@ -76,6 +76,14 @@ impl Cause {
     pub fn from_shared(error: Arc<dyn std::error::Error + Send + Sync>) -> Self {
         Self(error)
     }
+
+    /// The kept error as its own type, when it is a `T`: the cause stands in the
+    /// [`std::error::Error::source`] chain in place of the error it keeps (same text,
+    /// same sources), so this is how to reach the original type, for instance
+    /// `error.source()?.downcast_ref::<Cause>()?.downcast_ref::<std::io::Error>()`.
+    pub fn downcast_ref<T: std::error::Error + 'static>(&self) -> Option<&T> {
+        self.0.downcast_ref::<T>()
+    }
 }
 
 impl PartialEq for Cause {
@@ -202,7 +210,20 @@ pub enum Error {
         source_name: String,
         /// The operating system's message.
         message: String,
+        /// The I/O error itself, when there was one.
+        #[source]
+        cause: Option<Cause>,
     },
+}
+
+/// An [`Error::Input`]: reading `source_name` failed with `error`, which stays
+/// reachable through [`std::error::Error::source`].
+pub fn input_error(source_name: impl Into<String>, error: std::io::Error) -> Error {
+    Error::Input {
+        source_name: source_name.into(),
+        message: error.to_string(),
+        cause: Some(Cause::new(error)),
+    }
 }
 
 /// An [`Error::Config`] with this message: the one constructor every crate uses.
@@ -300,6 +321,24 @@ impl Error {
             | Error::Server { .. }
             | Error::Api { .. } => Stage::Response,
             Error::InvalidResponse { .. } => Stage::Decode,
+        }
+    }
+
+    /// A stable, machine-readable name of the kind of failure, one per variant:
+    /// `config`, `input`, `connect`, `timeout`, `auth`, `not_found`, `server`, `api`,
+    /// `invalid_response`. For metrics labels, logs and tests; the names do not change
+    /// between releases.
+    pub fn class(&self) -> &'static str {
+        match self {
+            Error::Config { .. } => "config",
+            Error::Input { .. } => "input",
+            Error::Connect { .. } => "connect",
+            Error::Timeout { .. } => "timeout",
+            Error::Auth { .. } => "auth",
+            Error::NotFound { .. } => "not_found",
+            Error::Server { .. } => "server",
+            Error::Api { .. } => "api",
+            Error::InvalidResponse { .. } => "invalid_response",
         }
     }
 
@@ -410,7 +449,9 @@ impl Error {
             Error::Input {
                 source_name,
                 message,
+                cause,
             } => Error::Input {
+                cause: cause.filter(|c| unchanged_by(c, &f)),
                 source_name,
                 message: f(&message),
             },

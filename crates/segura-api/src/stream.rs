@@ -14,7 +14,7 @@ use futures_util::StreamExt;
 use segura_model::{ApiException, RemoteSession, SessionId};
 
 use crate::decoder::{DecoderConfig, ListDecoder, Step};
-use crate::error::Error;
+use crate::error::{input_error, Error};
 use crate::text::Redactor;
 
 /// What a driver of the decoder found: a session, or that it is about to wait for input.
@@ -402,10 +402,7 @@ impl ReaderSource<File> {
     pub fn open(path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
         let name = path.display().to_string();
-        let file = File::open(path).map_err(|e| Error::Input {
-            source_name: name.clone(),
-            message: e.to_string(),
-        })?;
+        let file = File::open(path).map_err(|e| input_error(name.clone(), e))?;
         Ok(Self::new(file, name))
     }
 }
@@ -481,10 +478,7 @@ impl<R: Read> ReaderSource<R> {
                         truncated: e.kind() == io::ErrorKind::UnexpectedEof,
                     })
                 }
-                Err(e) => Fill::Failed(Error::Input {
-                    source_name: name.clone(),
-                    message: e.to_string(),
-                }),
+                Err(e) => Fill::Failed(input_error(name.clone(), e)),
             }
         });
         match step {

@@ -11,13 +11,8 @@ fn corpus_dir() -> PathBuf {
 }
 
 fn class(e: &Error) -> &'static str {
-    match e {
-        Error::InvalidResponse { .. } => "invalid_response",
-        Error::NotFound { .. } => "not_found",
-        Error::Server { .. } => "server",
-        Error::Auth { .. } => "auth",
-        Error::Timeout { .. } => "timeout",
-        Error::Api { .. } => "api",
+    match e.class() {
+        c @ ("invalid_response" | "not_found" | "server" | "auth" | "timeout" | "api") => c,
         _ => "other",
     }
 }

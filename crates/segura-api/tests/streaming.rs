@@ -147,6 +147,14 @@ fn reader_source_reports_missing_files() {
     let e = ReaderSource::open("/nonexistent/body.json").unwrap_err();
     assert!(matches!(e, Error::Input { .. }), "{e:?}");
     assert!(e.to_string().contains("/nonexistent/body.json"), "{e}");
+    assert_eq!(e.class(), "input");
+    // The operating system's error stays reachable as the cause.
+    let cause = std::error::Error::source(&e).expect("the I/O error is the source");
+    let io = cause
+        .downcast_ref::<segura_api::Cause>()
+        .and_then(|c| c.downcast_ref::<std::io::Error>())
+        .expect("an io::Error");
+    assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
 }
 
 #[tokio::test]

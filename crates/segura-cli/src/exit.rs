@@ -292,10 +292,7 @@ mod tests {
                 3,
             ),
             (
-                ApiError::Input {
-                    source_name: "x".into(),
-                    message: "gone".into(),
-                },
+                segura_api::input_error("x", std::io::Error::other("gone")),
                 3,
             ),
             (

@@ -285,7 +285,7 @@ impl Feed for InputFeed {
             (Box::new(std::io::stdin()), "standard input".to_owned())
         } else {
             let name = self.path.display().to_string();
-            let file = std::fs::File::open(&self.path).map_err(|e| input_error(&name, &e))?;
+            let file = std::fs::File::open(&self.path).map_err(|e| input_error(&name, e))?;
             (Box::new(file), name)
         };
         // The tap sees the bytes as they are on disk, before any gunzip.
@@ -296,7 +296,7 @@ impl Feed for InputFeed {
             }),
             None => reader,
         };
-        let reader = maybe_gunzip(reader).map_err(|e| input_error(&name, &e))?;
+        let reader = maybe_gunzip(reader).map_err(|e| input_error(&name, e))?;
         let mut src = ReaderSource::new(reader, name);
         loop {
             if let Some(end) = on_event(src.next_event(), on) {
@@ -308,11 +308,8 @@ impl Feed for InputFeed {
     }
 }
 
-fn input_error(name: &str, e: &std::io::Error) -> CliError {
-    CliError::from(ApiError::Input {
-        source_name: name.to_owned(),
-        message: e.to_string(),
-    })
+fn input_error(name: &str, e: std::io::Error) -> CliError {
+    CliError::from(segura_api::input_error(name, e))
 }
 
 /// The server, through any implementation of the API.

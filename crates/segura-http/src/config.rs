@@ -127,10 +127,7 @@ impl ClientConfig {
     pub fn ca_cert_file(mut self, path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
         let pem = read_regular_file(path, SMALL_FILE_LIMIT, Links::Follow)
-            .map_err(|e| Error::Input {
-                source_name: path.display().to_string(),
-                message: e.to_string(),
-            })?
+            .map_err(|e| segura_api::input_error(path.display().to_string(), e))?
             .bytes;
         self.ca_cert_pem = Some(pem);
         self.ca_cert_path = Some(path.to_owned());

@@ -90,18 +90,7 @@ impl Shared {
 /// The error class of a failed poll, for `segura_poll_errors_total{kind}`.
 pub fn error_kind(e: &CliError) -> &'static str {
     match e {
-        CliError::Api { error, .. } => match error {
-            ApiError::Config { .. } => "config",
-            ApiError::Input { .. } => "input",
-            ApiError::Connect { .. } => "connect",
-            ApiError::Timeout { .. } => "timeout",
-            ApiError::Auth { .. } => "auth",
-            ApiError::NotFound { .. } => "not_found",
-            ApiError::Server { .. } => "server",
-            ApiError::Api { .. } => "api",
-            ApiError::InvalidResponse { .. } => "invalid_response",
-            _ => "other",
-        },
+        CliError::Api { error, .. } => error.class(),
         CliError::Config { .. } => "config",
         _ => "other",
     }
