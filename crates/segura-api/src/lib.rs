@@ -80,14 +80,14 @@ pub use client::{Client, ClientOptions, RetryPolicy};
 pub use decoder::{DecoderConfig, ListDecoder, Step};
 pub use drop_answer::{is_recognised_drop, parse_drop_answer};
 pub use error::{
-    classify_response, config_error, AuthFailure, Cause, ConnectFailure, Error, Hint, Stage,
-    TimeoutKind,
+    classify_response, config_error, input_error, AuthFailure, Cause, ConnectFailure, Error, Hint,
+    Stage, TimeoutKind,
 };
 pub use expr::{ExprError, Expression};
 pub use filter::{Pattern, SessionFilter, TimeWindow};
 pub use memory::InMemoryApi;
 pub use stream::{ByteObserver, ByteStream, Next, ReaderSource, SessionStream};
-pub use text::{duration_text, sanitize, Redactor};
+pub use text::{duration_text, human_duration, sanitize, Redactor};
 pub use time::ApplianceZone;
 pub use token::{parse_token_answer, TokenAnswer, MAX_TOKEN_LIFETIME};
 pub use transport::{BodyChunks, Transport, TransportError, TransportErrorKind, TransportResponse};

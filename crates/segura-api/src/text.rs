@@ -262,6 +262,33 @@ impl Redactor {
     }
 }
 
+/// A session length for people: `45s`, `2m 52s`, `3h 5m`, `1d 3h` (two units at
+/// most, the larger first). Waits and deadlines in messages use [`duration_text`].
+pub fn human_duration(secs: u64) -> String {
+    let (d, h, m, s) = (
+        secs / 86_400,
+        (secs / 3600) % 24,
+        (secs / 60) % 60,
+        secs % 60,
+    );
+    let pair = |a: u64, ua: &str, b: u64, ub: &str| {
+        if b == 0 {
+            format!("{a}{ua}")
+        } else {
+            format!("{a}{ua} {b}{ub}")
+        }
+    };
+    if d > 0 {
+        pair(d, "d", h, "h")
+    } else if h > 0 {
+        pair(h, "h", m, "m")
+    } else if m > 0 {
+        pair(m, "m", s, "s")
+    } else {
+        format!("{s}s")
+    }
+}
+
 /// A wait or a deadline in messages: `250ms`, `1.5s`, `120s`.
 pub fn duration_text(d: std::time::Duration) -> String {
     if d < std::time::Duration::from_secs(1) {
@@ -276,6 +303,17 @@ pub fn duration_text(d: std::time::Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn session_lengths_read_well() {
+        assert_eq!(human_duration(0), "0s");
+        assert_eq!(human_duration(45), "45s");
+        assert_eq!(human_duration(172), "2m 52s");
+        assert_eq!(human_duration(300), "5m");
+        assert_eq!(human_duration(3 * 3600 + 5 * 60 + 9), "3h 5m");
+        assert_eq!(human_duration(86_400 + 3 * 3600 + 59), "1d 3h");
+        assert_eq!(human_duration(2 * 86_400), "2d");
+    }
 
     #[test]
     fn durations_for_messages() {

@@ -47,6 +47,7 @@ use serde::{Serialize, Serializer};
 
 use crate::error::Error;
 use crate::stream::SessionStream;
+use crate::text::human_duration;
 use crate::{HashMap, HashSet};
 
 pub use overview::{Longest, Overview, Ranked, TOP_N};
@@ -707,16 +708,6 @@ pub struct Auditor {
     sessions: u64,
 }
 
-fn duration_text(secs: u64) -> String {
-    let (d, h, m) = (secs / 86_400, (secs / 3600) % 24, (secs / 60) % 60);
-    match (d, h, m) {
-        (0, 0, m) => format!("{m}m"),
-        (0, h, 0) => format!("{h}h"),
-        (0, h, m) => format!("{h}h {m:02}m"),
-        (d, h, _) => format!("{d}d {h}h"),
-    }
-}
-
 fn plural(n: usize, one: &str) -> String {
     if n == 1 {
         format!("{n} {one}")
@@ -834,8 +825,8 @@ impl Auditor {
                 let detail = format!(
                     "session{} lasted {} (threshold {})",
                     on(s, &s.device),
-                    duration_text(secs),
-                    duration_text(self.config.long_session_secs)
+                    human_duration(secs),
+                    human_duration(self.config.long_session_secs)
                 );
                 emit(self.single(RuleId::LongSession, s, detail));
             }
@@ -845,8 +836,8 @@ impl Auditor {
                 let detail = format!(
                     "session{} open for {} (threshold {})",
                     on(s, &s.device),
-                    duration_text(open),
-                    duration_text(self.config.long_open_secs)
+                    human_duration(open),
+                    human_duration(self.config.long_open_secs)
                 );
                 emit(self.single(RuleId::LongOpen, s, detail));
             }
@@ -1059,7 +1050,7 @@ fn sweep_finding(
     let detail = format!(
         "sessions to {at_least}{} within {}",
         plural(devices.len(), "distinct device"),
-        duration_text(window)
+        human_duration(window)
     );
     acc.into_finding(RuleId::DeviceSweep, sev, user, detail)
 }

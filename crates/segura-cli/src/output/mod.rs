@@ -160,31 +160,7 @@ impl OutputOpts {
     }
 }
 
-/// A readable duration: `45s`, `2m 52s`, `3h 5m`, `1d 3h`.
-pub fn human_duration(secs: u64) -> String {
-    let (d, h, m, s) = (
-        secs / 86_400,
-        (secs / 3600) % 24,
-        (secs / 60) % 60,
-        secs % 60,
-    );
-    let pair = |a: u64, ua: &str, b: u64, ub: &str| {
-        if b == 0 {
-            format!("{a}{ua}")
-        } else {
-            format!("{a}{ua} {b}{ub}")
-        }
-    };
-    if d > 0 {
-        pair(d, "d", h, "h")
-    } else if h > 0 {
-        pair(h, "h", m, "m")
-    } else if m > 0 {
-        pair(m, "m", s, "s")
-    } else {
-        format!("{s}s")
-    }
-}
+pub use segura_api::human_duration;
 
 /// How long an open session has been open: `2h 3m+`, the `+` saying it still runs.
 pub fn running_duration(start: chrono::NaiveDateTime, now: chrono::NaiveDateTime) -> String {
@@ -212,17 +188,6 @@ pub fn human_bytes(n: u64) -> String {
 mod tests {
     use super::*;
     use std::borrow::Cow;
-
-    #[test]
-    fn durations_read_well() {
-        assert_eq!(human_duration(0), "0s");
-        assert_eq!(human_duration(45), "45s");
-        assert_eq!(human_duration(172), "2m 52s");
-        assert_eq!(human_duration(300), "5m");
-        assert_eq!(human_duration(3 * 3600 + 5 * 60 + 9), "3h 5m");
-        assert_eq!(human_duration(86_400 + 3 * 3600 + 59), "1d 3h");
-        assert_eq!(human_duration(2 * 86_400), "2d");
-    }
 
     #[test]
     fn running_durations_are_marked() {
