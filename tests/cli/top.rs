@@ -610,3 +610,32 @@ fn sigterm_ends_top_and_restores_the_terminal() {
         assert_eq!(pane.format("#{alternate_on}"), "0", "SIG{signal}");
     }
 }
+
+#[test]
+fn a_text_wider_than_its_column_ends_in_an_ellipsis() {
+    let device = format!("{}.corp.example:3389", "very-long-host-name-".repeat(3));
+    let body = format!(
+        r#"{{"code":200,"response":{{"status":200,"message":"","error":false}},"tenant":"Segura","remote_sessions":[{{"id":"1","user":"alice","origin_ip":"10.0.0.9","credential":"root","device":{d},"protocol":"ssh","proxy":"SSH Proxy","session_id":"{h:040x}","start":"2024-05-06 16:05:07","end":null,"time":null,"prevent_purge":"No","request":null,"ITSM":null}}]}}"#,
+        d = json_string(&device),
+        h = 1,
+    );
+    let a = Attack::new(token_then(move |_| Reply::json(200, body.clone())));
+    let mut cmd = a.cmd();
+    cmd.args(["sessions", "top", "--retries", "0"]);
+    let pane = Pane::start(&cmd);
+    let s = pane.wait_for("1 open");
+    let row = rows(&s)
+        .into_iter()
+        .find(|r| r.contains("alice"))
+        .unwrap_or_else(|| panic!("no row for alice:\n{s}"));
+    assert!(!row.contains(&device), "the device fits? {row:?}");
+    // The device column is 28 wide at most: 27 characters and the ellipsis.
+    let cut = format!("{}…", &device[..27]);
+    assert!(row.contains(&cut), "a cut device ends in …: {row:?}");
+    // The details show it whole.
+    pane.keys(&["Enter"]);
+    let s = pane.wait_for("Esc closes");
+    assert!(s.contains(&device), "{s}");
+    pane.keys(&["Escape", "q"]);
+    pane.wait_for("segura exited with 0");
+}

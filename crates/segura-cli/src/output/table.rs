@@ -149,6 +149,15 @@ pub fn width_of(s: &str) -> usize {
     UnicodeWidthStr::width(s)
 }
 
+/// `s` as it is when it fits in `width` columns, else cut to them and ending in `…`.
+pub fn cut_to(s: String, width: usize) -> String {
+    if width_of(&s) <= width {
+        s
+    } else {
+        shorten(&s, width).0
+    }
+}
+
 /// `s` shortened to at most `width` columns, ending in `…` when cut.
 fn shorten(s: &str, width: usize) -> (String, usize) {
     let room = width.saturating_sub(1);

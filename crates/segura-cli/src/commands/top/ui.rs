@@ -14,6 +14,7 @@ use ratatui::Frame;
 use unicode_width::UnicodeWidthStr;
 
 use super::app::{App, Column, Mode};
+use crate::output::table::cut_to;
 use crate::progress::with_commas;
 
 /// The widest a column gets; longer text is cut at the edge (Enter shows it whole).
@@ -290,6 +291,9 @@ fn draw_table(
         .into_iter()
         .enumerate()
         .map(|(i, cells)| {
+            // A text wider than its column ends in `…`, so a cut is never mistaken
+            // for the whole value.
+            let cells = cells.into_iter().zip(&widths).map(|(c, &w)| cut_to(c, w));
             let row = TableRow::new(cells);
             if *offset + i == app.selected {
                 row.style(theme.selected())
