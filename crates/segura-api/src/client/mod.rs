@@ -45,15 +45,18 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use http::header::{HeaderValue, ETAG, IF_NONE_MATCH};
 use http::{HeaderMap, Method, Request, StatusCode, Uri};
-use segura_model::{DropResponse, RemoteSession, SessionHash, SessionId};
+use segura_model::{
+    DropResponse, RemoteSession, SessionHash, SessionId, WebSession, WebSessionRequest,
+};
 use tokio::time::Instant;
 
 use self::body::{after, BodyStream};
 use self::token_cache::{Fetched, Token, TokenCache};
-use crate::api::{Listing, SessionApi};
+use crate::api::{Listing, SessionApi, WebSessionApi};
 use crate::error::{config_error, Error, TimeoutKind};
 use crate::protocol::{
-    self, ApiPrefix, ClientAuthMethod, Credentials, Endpoints, Target, ERROR_BODY_CAP,
+    self, ApiPrefix, ClientAuthMethod, Credentials, Endpoints, Target, WebSessionPath,
+    ERROR_BODY_CAP,
 };
 use crate::stream::SessionStream;
 use crate::text::{duration_text, Redactor};
@@ -105,6 +108,8 @@ struct Learned {
     token: Option<(usize, ClientAuthMethod)>,
     /// Whether only the older drop path answers.
     legacy_drop: bool,
+    /// The web proxy session path that answered.
+    web_session: Option<WebSessionPath>,
 }
 
 /// One call, across its attempts.
@@ -722,5 +727,70 @@ impl<T: Transport> Inner<T> {
             Err(other) => return Err(other),
         };
         crate::parse_drop_answer(status, &body).map_err(|e| inner.redactor.scrub(e))
+    }
+}
+
+#[async_trait]
+impl<T: Transport> WebSessionApi for Client<T> {
+    /// Sends `POST /api/pam/remote/session` and, when that path answers 404 (gateway or
+    /// envelope), once `POST /api/remote/session` (3.33); remembers the path that
+    /// answered. Like a drop, it is sent again only when provably unsent or after a 401
+    /// (a second session would be a live credential nobody asked for). The URL and the
+    /// token are registered with the client's redactor before anything else is done
+    /// with the answer, so no error or log of this client ever shows them.
+    async fn open_web_session(&self, request: &WebSessionRequest) -> Result<WebSession, Error> {
+        let inner = &self.inner;
+        protocol::check_web_session_request(request)?;
+        let known = inner.learned().web_session;
+        let paths: &[WebSessionPath] = match &known {
+            Some(p) => std::slice::from_ref(p),
+            None => &WebSessionPath::ALL,
+        };
+        let mut last = None;
+        for (i, path) in paths.iter().enumerate() {
+            let built = protocol::web_session_request(&inner.endpoints, *path, request)?;
+            match inner
+                .web_session_once(inner.call(Target::WebSession, built))
+                .await
+            {
+                Ok(session) => {
+                    if known.is_none() {
+                        if i > 0 {
+                            tracing::debug!(
+                                "the appliance creates web proxy sessions under {}; using it from now on",
+                                path.as_path()
+                            );
+                        }
+                        inner.learned().web_session = Some(*path);
+                    }
+                    return Ok(session);
+                }
+                // A 404 is a refusal before anything happened: the next path is safe.
+                Err(e)
+                    if known.is_none() && protocol::is_route_missing(&e) && i + 1 < paths.len() =>
+                {
+                    tracing::debug!(path = path.as_path(), error = %e, "no web proxy session endpoint here; trying the older path");
+                    last = Some(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| config_error("no web proxy session path")))
+    }
+}
+
+impl<T: Transport> Inner<T> {
+    /// One web proxy session call, its answer read and its secrets registered.
+    async fn web_session_once(&self, call: Call) -> Result<WebSession, Error> {
+        let response = match self.send(&call).await {
+            Ok(r) => r,
+            Err(e) => return Err(protocol::web_session_refusal(e)),
+        };
+        let status = response.status.as_u16();
+        let body = within(&call, self.read_capped(&call, response.body)).await??;
+        let session = protocol::parse_web_session_answer(status, &body, &self.endpoints)
+            .map_err(|e| self.redactor.scrub(e))?;
+        protocol::register_web_session(&self.redactor, &session);
+        Ok(session)
     }
 }
