@@ -220,6 +220,43 @@ fn a_rate_limit_reset_is_waited_for_and_request_ids_are_quoted() {
 }
 
 #[test]
+fn a_wrong_url_prefix_asks_each_token_url_once_and_no_other_path() {
+    let f = Fixture::with(config().token_paths(TokenPaths::Both));
+    let wrong = format!("{}/wrong-prefix", f.server.url().trim_end_matches('/'));
+    let mut cmd = f.cmd();
+    cmd.env("SEGURA_URL", &wrong);
+    let out = f.run(cmd, &["sessions", "list", "-o", "ndjson", "--retries", "0"]);
+    assert_ne!(out.code, 0, "{}", out.stderr);
+    // Both token URLs answered 404, once each: the list's path families, the older
+    // drop and the web session's older path are not reasons to ask them again.
+    let stats = f.server.stats();
+    assert_eq!((stats.token_requests, stats.no_route), (0, 2), "{stats:?}");
+    let mut cmd = f.cmd();
+    cmd.env("SEGURA_URL", &wrong);
+    let out = f.run(
+        cmd,
+        &[
+            "sessions",
+            "drop",
+            "--no-lookup",
+            "--yes",
+            "0123456789abcdef0123456789abcdef01234567",
+        ],
+    );
+    assert_ne!(out.code, 0);
+    assert_eq!(f.server.stats().no_route, 4, "{:?}", f.server.stats());
+    // With the right URL, one token serves the 404 of one family and the other's list.
+    let pam = Fixture::with(config().path_families(PathFamilies::Pam));
+    pam.segura(&["sessions", "list", "-o", "ndjson"]).ok();
+    let stats = pam.server.stats();
+    assert_eq!(
+        (stats.token_requests, stats.list_requests),
+        (1, 1),
+        "{stats:?}"
+    );
+}
+
+#[test]
 fn watch_sends_the_etag_back_and_a_304_changes_nothing() {
     let f = Fixture::with(config().sessions(5).etags(true));
     let mut cmd = f.cmd();
