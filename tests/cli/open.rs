@@ -137,7 +137,7 @@ fn a_missing_value_is_a_usage_error_and_the_server_refuses_one_with_its_envelope
 
     // The mock itself refuses a body without a required key, with the vendor's
     // envelope (posted with curl, which checks nothing).
-    let token = curl_token(&f);
+    let token = f.curl_token();
     let answer = std::process::Command::new("curl")
         .args([
             "-sS",
@@ -166,27 +166,6 @@ fn a_missing_value_is_a_usage_error_and_the_server_refuses_one_with_its_envelope
         "The field device is required"
     );
     assert_eq!(f.server.stats().web_sessions_created, 0);
-}
-
-fn curl_token(f: &Fixture) -> String {
-    let out = std::process::Command::new("curl")
-        .args([
-            "-sS",
-            "-d",
-            &format!(
-                "grant_type=client_credentials&client_id={}&client_secret={}",
-                f.server.client_id(),
-                f.server.client_secret()
-            ),
-            &format!("{}/iso/oauth2/token", f.server.url().trim_end_matches('/')),
-        ])
-        .output()
-        .expect("curl runs");
-    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).expect("token JSON");
-    answer["access_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
 }
 
 #[test]

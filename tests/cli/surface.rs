@@ -56,25 +56,7 @@ fn the_nested_envelope_lists_like_the_flat_one_from_the_server_and_a_file() {
 
 /// The raw list body, fetched with an independent HTTP client (curl).
 fn ureq_get(f: &Fixture) -> String {
-    let token = std::process::Command::new("curl")
-        .args([
-            "-sS",
-            "-d",
-            &format!(
-                "grant_type=client_credentials&client_id={}&client_secret={}",
-                f.server.client_id(),
-                f.server.client_secret()
-            ),
-            &format!("{}/iso/oauth2/token", f.server.url().trim_end_matches('/')),
-        ])
-        .output()
-        .expect("curl runs");
-    let answer: serde_json::Value =
-        serde_json::from_slice(&token.stdout).expect("token answer is JSON");
-    let bearer = answer["access_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let bearer = f.curl_token();
     let out = std::process::Command::new("curl")
         .args([
             "-sS",
