@@ -295,7 +295,7 @@ pub struct OpenArgs {
     /// The screen size, WIDTHxHEIGHT [appliance default: 1920x1080]
     #[arg(long, value_name = "WxH", value_parser = parse_screen)]
     pub screen: Option<String>,
-    /// Show the token instead of [redacted] (on a second line, or in -o json)
+    /// Show the token instead of `[redacted]` (on a second line, or in -o json)
     #[arg(long)]
     pub show_token: bool,
 }
