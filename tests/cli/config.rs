@@ -47,6 +47,39 @@ fn profile_file(f: &Fixture) -> String {
 }
 
 #[test]
+fn config_show_names_the_endpoint_variants_and_where_they_came_from() {
+    let f = Fixture::new(1);
+    let rows = show(&f, f.cmd(), &[]);
+    assert_eq!(get(&rows, "api_prefix").0, "-");
+    assert!(get(&rows, "api_prefix")
+        .1
+        .contains("/api/pam/session/ after a 404"));
+    assert_eq!(get(&rows, "token_url").0, "-");
+    assert!(get(&rows, "token_url")
+        .1
+        .contains("/api/oauth2/token after a 404"));
+    assert_eq!(get(&rows, "client_auth").0, "body");
+    assert!(get(&rows, "client_auth").1.starts_with("default"));
+
+    let path = f.write_config(
+        "[profiles.default]\napi_prefix = \"/api/pam/session\"\n\
+         token_url = \"https://sso.example/oauth/token\"\nclient_auth = \"basic\"\n",
+        0o600,
+    );
+    let from = format!("profile default in {}", s(&path));
+    let rows = show(&f, f.cmd(), &[]);
+    assert_eq!(
+        get(&rows, "api_prefix"),
+        ("/api/pam/session", from.as_str())
+    );
+    assert_eq!(
+        get(&rows, "token_url"),
+        ("https://sso.example/oauth/token", from.as_str())
+    );
+    assert_eq!(get(&rows, "client_auth"), ("basic", from.as_str()));
+}
+
+#[test]
 fn a_profile_alone_is_enough_and_flags_beat_env_beat_profile() {
     let f = Fixture::new(5);
     let path = f.write_config(&profile_file(&f), 0o600);

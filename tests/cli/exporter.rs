@@ -724,3 +724,36 @@ fn promtool_succeeds(dir: &std::path::Path, args: &[&str]) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_304_keeps_the_metrics_of_the_last_list_and_is_counted() {
+    let f = Fixture::with(
+        segura_mock::MockConfig::default()
+            .sessions(40)
+            .seed(7)
+            .etags(true),
+    );
+    let open = open_sessions(&f);
+    let e = Exporter::start(f.cmd(), &["--interval", "1s", "--tz", "UTC"]);
+    let (_, m) = e.scrape_until("two 304s", |s| {
+        single(s, "segura_poll_not_modified_total") >= 2.0
+    });
+    let stats = f.server.stats();
+    assert!(stats.not_modified >= 2, "{stats:?}");
+    // The list itself went out once to the exporter (once more to `list --active`).
+    assert_eq!(stats.sessions_streamed, 80, "{stats:?}");
+    // After the 304s the metrics still show the list read first, not an empty one.
+    assert_eq!(single(&m, "segura_up"), 1.0);
+    assert_eq!(single(&m, "segura_sessions_listed"), 40.0);
+    assert_eq!(
+        by(&m, "segura_sessions_active", "protocol"),
+        count_by(&open, "protocol", &KNOWN_PROTOCOLS)
+    );
+    assert_eq!(
+        by(&m, "segura_sessions_started_total", "protocol")
+            .values()
+            .sum::<f64>(),
+        0.0
+    );
+    e.terminate();
+}

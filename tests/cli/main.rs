@@ -18,6 +18,7 @@ mod hostile_time;
 mod input;
 mod list;
 mod misc;
+mod open;
 mod reliability;
 mod siem;
 mod sort;

@@ -172,6 +172,32 @@ impl Fixture {
         }
     }
 
+    /// An access token of the mock, asked for with an independent HTTP client (curl).
+    pub fn curl_token(&self) -> String {
+        let out = Command::new("curl")
+            .args([
+                "-sS",
+                "-d",
+                &format!(
+                    "grant_type=client_credentials&client_id={}&client_secret={}",
+                    self.server.client_id(),
+                    self.server.client_secret()
+                ),
+                &format!(
+                    "{}/iso/oauth2/token",
+                    self.server.url().trim_end_matches('/')
+                ),
+            ])
+            .output()
+            .expect("curl runs");
+        let answer: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("token answer is JSON");
+        answer["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
     /// The list body the mock serves, as a file.
     pub fn saved_body(&self, count: u64) -> PathBuf {
         let path = self.home.path().join(format!("list-{count}.json"));

@@ -56,25 +56,7 @@ fn the_nested_envelope_lists_like_the_flat_one_from_the_server_and_a_file() {
 
 /// The raw list body, fetched with an independent HTTP client (curl).
 fn ureq_get(f: &Fixture) -> String {
-    let token = std::process::Command::new("curl")
-        .args([
-            "-sS",
-            "-d",
-            &format!(
-                "grant_type=client_credentials&client_id={}&client_secret={}",
-                f.server.client_id(),
-                f.server.client_secret()
-            ),
-            &format!("{}/iso/oauth2/token", f.server.url().trim_end_matches('/')),
-        ])
-        .output()
-        .expect("curl runs");
-    let answer: serde_json::Value =
-        serde_json::from_slice(&token.stdout).expect("token answer is JSON");
-    let bearer = answer["access_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let bearer = f.curl_token();
     let out = std::process::Command::new("curl")
         .args([
             "-sS",
@@ -217,6 +199,43 @@ fn a_rate_limit_reset_is_waited_for_and_request_ids_are_quoted() {
     let out = f.segura(&["sessions", "list"]);
     assert_ne!(out.code, 0);
     assert!(out.stderr.contains("X-Request-Id: req-"), "{}", out.stderr);
+}
+
+#[test]
+fn a_wrong_url_prefix_asks_each_token_url_once_and_no_other_path() {
+    let f = Fixture::with(config().token_paths(TokenPaths::Both));
+    let wrong = format!("{}/wrong-prefix", f.server.url().trim_end_matches('/'));
+    let mut cmd = f.cmd();
+    cmd.env("SEGURA_URL", &wrong);
+    let out = f.run(cmd, &["sessions", "list", "-o", "ndjson", "--retries", "0"]);
+    assert_ne!(out.code, 0, "{}", out.stderr);
+    // Both token URLs answered 404, once each: the list's path families, the older
+    // drop and the web session's older path are not reasons to ask them again.
+    let stats = f.server.stats();
+    assert_eq!((stats.token_requests, stats.no_route), (0, 2), "{stats:?}");
+    let mut cmd = f.cmd();
+    cmd.env("SEGURA_URL", &wrong);
+    let out = f.run(
+        cmd,
+        &[
+            "sessions",
+            "drop",
+            "--no-lookup",
+            "--yes",
+            "0123456789abcdef0123456789abcdef01234567",
+        ],
+    );
+    assert_ne!(out.code, 0);
+    assert_eq!(f.server.stats().no_route, 4, "{:?}", f.server.stats());
+    // With the right URL, one token serves the 404 of one family and the other's list.
+    let pam = Fixture::with(config().path_families(PathFamilies::Pam));
+    pam.segura(&["sessions", "list", "-o", "ndjson"]).ok();
+    let stats = pam.server.stats();
+    assert_eq!(
+        (stats.token_requests, stats.list_requests),
+        (1, 1),
+        "{stats:?}"
+    );
 }
 
 #[test]

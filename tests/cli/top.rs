@@ -399,6 +399,11 @@ fn d_asks_who_where_and_since_when_then_drops_through_the_drop_path() {
     pane.keys(&["n"]);
     pane.wait_for("was not dropped");
     assert_eq!(f.server.stats().drop_requests, 0);
+    // The "no" is in the drop log, as `sessions drop` writes it.
+    let declined = drop_log(&f);
+    assert_eq!(declined.len(), 1, "{declined:?}");
+    assert_eq!(declined[0]["outcome"], "declined");
+    assert_eq!(declined[0]["session_id"], first.hash.as_str());
 
     pane.keys(&["d"]);
     pane.wait_for("drop session: y / n");
@@ -409,6 +414,17 @@ fn d_asks_who_where_and_since_when_then_drops_through_the_drop_path() {
     ));
     let stats = f.server.stats();
     assert_eq!((stats.drop_requests, stats.sessions_dropped), (1, 1));
+    // The drop has the record of `sessions drop`: who, what was known, the outcome.
+    let log = drop_log(&f);
+    assert_eq!(log.len(), 2, "{log:?}");
+    let record = &log[1];
+    assert_eq!(record["outcome"], "dropped");
+    assert_eq!(record["session_id"], first.hash.as_str());
+    assert_eq!(record["lookup"], "open");
+    assert_eq!(record["session"]["user"], first.user.as_str());
+    assert_eq!(record["appliance"], f.server.url());
+    assert_eq!(record["message"], "Session dropped successfully");
+    assert!(record["time"].as_str().is_some_and(|t| !t.is_empty()));
     // The view polls again at once and the session is gone.
     let s = pane.wait_for(&format!("{} open", open.len() - 1));
     assert!(
@@ -420,6 +436,46 @@ fn d_asks_who_where_and_since_when_then_drops_through_the_drop_path() {
     let after = f.segura(&["sessions", "get", &first.id.to_string(), "-o", "json"]);
     let v: Value = serde_json::from_str(after.ok()).expect("object");
     assert!(!v["end"].is_null(), "{v}");
+}
+
+/// The drop log of the fixture's runs (the default path under its HOME).
+fn drop_log(f: &Fixture) -> Vec<Value> {
+    let path = f.home.path().join(".local/state/segura/drops.log");
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+#[test]
+fn polls_send_the_etag_and_a_304_keeps_the_sessions_shown() {
+    let f = Fixture::with(
+        segura_mock::MockConfig::default()
+            .sessions(120)
+            .seed(7)
+            .etags(true),
+    );
+    let open = open_sessions(&f);
+    let mut cmd = f.cmd();
+    cmd.args(["sessions", "top", "--interval", "1s"]);
+    let pane = Pane::start(&cmd);
+    pane.wait_for(&format!("{} open", open.len()));
+    let started = Instant::now();
+    while f.server.stats().not_modified < 2 && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let stats = f.server.stats();
+    assert!(stats.not_modified >= 2, "{stats:?}");
+    // The list went out once to `top` (and once to `list --active`).
+    assert_eq!(stats.sessions_streamed, 240, "{stats:?}");
+    let s = pane.wait_for(&format!("{} open", open.len()));
+    assert!(!s.contains("failed"), "{s}");
+    // A change is seen at the next poll: the ETag changes with it.
+    assert!(f.server.end_session(open[0].id));
+    pane.wait_for(&format!("{} open", open.len() - 1));
+    pane.keys(&["q"]);
+    pane.wait_for("segura exited with 0");
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! The transport-agnostic API: what every transport implements.
 
 use async_trait::async_trait;
-use segura_model::{DropResponse, RemoteSession, SessionHash, SessionId};
+use segura_model::{
+    DropResponse, RemoteSession, SessionHash, SessionId, WebSession, WebSessionRequest,
+};
 
 use crate::error::Error;
 use crate::stream::SessionStream;
@@ -65,5 +67,21 @@ impl<T: SessionApi + ?Sized> SessionApi for std::sync::Arc<T> {
     }
     async fn list_if_changed(&self, etag: Option<String>) -> Result<Listing, Error> {
         (**self).list_if_changed(etag).await
+    }
+}
+
+/// Web proxy sessions (`POST /api/pam/remote/session`): a sibling of [`SessionApi`], so
+/// that implementations of the session calls alone (in memory, mocks) need not know it.
+#[async_trait]
+pub trait WebSessionApi: Send + Sync {
+    /// Creates a web proxy session and returns the URL that starts it in a browser, and
+    /// its token. Both are credentials: keep them out of logs and files.
+    async fn open_web_session(&self, request: &WebSessionRequest) -> Result<WebSession, Error>;
+}
+
+#[async_trait]
+impl<T: WebSessionApi + ?Sized> WebSessionApi for std::sync::Arc<T> {
+    async fn open_web_session(&self, request: &WebSessionRequest) -> Result<WebSession, Error> {
+        (**self).open_web_session(request).await
     }
 }

@@ -75,7 +75,7 @@ pub use api::MockSessionApi;
 pub(crate) type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 /// A set with the hasher of [`HashMap`].
 pub(crate) type HashSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
-pub use api::{Listing, SessionApi};
+pub use api::{Listing, SessionApi, WebSessionApi};
 pub use client::{Client, ClientOptions, RetryPolicy};
 pub use decoder::{DecoderConfig, ListDecoder, Step};
 pub use drop_answer::{is_recognised_drop, parse_drop_answer};

@@ -298,6 +298,8 @@ pub struct Resolved {
     creds: CredLayer,
     /// The profile's `api_prefix`, `token_url` and `client_auth`, as written.
     variants: [Option<String>; 3],
+    /// Where they were written (the profile).
+    variants_origin: Origin,
 }
 
 /// Looks up an environment variable; empty values count as unset.
@@ -675,6 +677,7 @@ pub fn resolve(global: &GlobalArgs, env: EnvLookup<'_>) -> Result<Resolved, CliE
             prof.token_url.clone(),
             prof.client_auth.clone(),
         ],
+        variants_origin: porigin.clone(),
     })
 }
 
@@ -963,6 +966,29 @@ impl Resolved {
             .as_ref()
             .map(|p| (p.value.display().to_string(), &p.origin)));
         push("drop_log", v, o);
+        let defaults = [
+            (
+                "api_prefix",
+                "-",
+                "default: /api/session/, then /api/pam/session/ after a 404",
+            ),
+            (
+                "token_url",
+                "-",
+                "default: /iso/oauth2/token, then /api/oauth2/token after a 404",
+            ),
+            (
+                "client_auth",
+                "body",
+                "default: the form body, then HTTP Basic once after invalid_client",
+            ),
+        ];
+        for ((name, unset, default), written) in defaults.into_iter().zip(&self.variants) {
+            match written {
+                Some(v) => push(name, v.trim().to_owned(), self.variants_origin.to_string()),
+                None => push(name, unset.to_owned(), default.to_owned()),
+            }
+        }
         rows
     }
 }

@@ -60,8 +60,10 @@ pub use transport::ReqwestTransport;
 use std::fmt;
 
 use async_trait::async_trait;
-use segura_api::{Client, Error, Redactor, SessionApi, SessionStream};
-use segura_model::{DropResponse, RemoteSession, SessionHash, SessionId};
+use segura_api::{Client, Error, Redactor, SessionApi, SessionStream, WebSessionApi};
+use segura_model::{
+    DropResponse, RemoteSession, SessionHash, SessionId, WebSession, WebSessionRequest,
+};
 
 /// The `User-Agent` of every request: `segura-http/<version>`.
 pub const USER_AGENT: &str = concat!("segura-http/", env!("CARGO_PKG_VERSION"));
@@ -152,6 +154,16 @@ impl SessionApi for HttpClient {
 
     async fn list_if_changed(&self, etag: Option<String>) -> Result<segura_api::Listing, Error> {
         self.client.list_if_changed(etag).await
+    }
+}
+
+#[async_trait]
+impl WebSessionApi for HttpClient {
+    /// See [`segura_api::Client`]'s `open_web_session`: `POST /api/pam/remote/session`,
+    /// then the older `/api/remote/session` on a 404; never retried once it may have
+    /// arrived. The URL and the token are secrets of this client from then on.
+    async fn open_web_session(&self, request: &WebSessionRequest) -> Result<WebSession, Error> {
+        self.client.open_web_session(request).await
     }
 }
 

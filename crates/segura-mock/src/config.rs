@@ -94,6 +94,7 @@ pub(crate) struct Variants {
     pub(crate) legacy_drop_only: bool,
     pub(crate) request_ids: bool,
     pub(crate) etags: bool,
+    pub(crate) web_session_legacy_only: bool,
 }
 
 impl Default for MockConfig {
@@ -280,6 +281,16 @@ impl MockConfig {
         self
     }
 
+    /// Serve web proxy sessions only under the older path, `POST /api/remote/session`
+    /// (3.33), with the envelope's Portuguese message under the key `Message` (as some
+    /// versions of the vendor's pages spell it); the current path,
+    /// `POST /api/pam/remote/session`, then answers the gateway's 404. Off by default
+    /// (both paths, the current answer).
+    pub fn web_session_legacy_only(mut self, legacy: bool) -> Self {
+        self.variants.web_session_legacy_only = legacy;
+        self
+    }
+
     /// The `tenant` value of response envelopes; `Segura` by default.
     pub fn tenant(mut self, tenant: impl Into<String>) -> Self {
         self.tenant = tenant.into();
@@ -327,7 +338,8 @@ mod tests {
              token_secret: \"<redacted>\" }), token_lifetime: 3600s, tls: false, \
              bind: 127.0.0.1, port: 0, faults: [], tenant: \"Segura\", clock: None, gzip_ahead: false, \
              variants: Variants { nested_envelope: false, paths: Both, token_paths: Iso, \
-             token_auth: Either, legacy_drop_only: false, request_ids: false, etags: false } }"
+             token_auth: Either, legacy_drop_only: false, request_ids: false, etags: false, \
+             web_session_legacy_only: false } }"
         );
     }
 }

@@ -64,6 +64,33 @@ pub(crate) const LEGACY_DROPPED: &str =
 \"error\":false,\"error_code\":0,\"detail\":\"\",\"mensagem\":\"Sessão interrompida com sucesso\",\
 \"erro\":false,\"cod_erro\":0}}";
 
+/// The web proxy session endpoint's success body: the envelope with "Session created
+/// successfully" and the `session` object. The older path's answer (`legacy`) spells
+/// the Portuguese message's key `Message`, as some versions of the vendor's pages do.
+pub(crate) fn web_session_created(tenant: &str, url: &str, token: &str, legacy: bool) -> Vec<u8> {
+    let portuguese = if legacy { "Message" } else { "mensagem" };
+    let mut response = serde_json::Map::new();
+    for (k, v) in [
+        ("status", serde_json::json!(200)),
+        ("message", serde_json::json!("Session created successfully")),
+        ("error", serde_json::json!(false)),
+        ("error_code", serde_json::json!(0)),
+        ("detail", serde_json::json!("")),
+        (portuguese, serde_json::json!("Sessão criada com sucesso")),
+        ("erro", serde_json::json!(false)),
+        ("cod_erro", serde_json::json!(0)),
+    ] {
+        response.insert(k.to_owned(), v);
+    }
+    let body = serde_json::json!({
+        "code": 200,
+        "response": response,
+        "tenant": tenant,
+        "session": {"session_url": url, "token": token},
+    });
+    body.to_string().into_bytes()
+}
+
 /// The get endpoint's body around one session object.
 pub(crate) fn one_session(tenant: &str, session: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(512);

@@ -268,7 +268,7 @@ pub fn parse_fault_list(text: &str) -> Result<Vec<Fault>, FaultParseError> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum FaultTarget {
-    /// Every request on a known route (token, list, get, drop).
+    /// Every request on a known route (token, list, get, drop, web session).
     Any,
     /// `POST /iso/oauth2/token`.
     Token,
@@ -278,6 +278,8 @@ pub enum FaultTarget {
     Get,
     /// Dropping a session.
     Drop,
+    /// Creating a web proxy session (`web-session`).
+    WebSession,
 }
 
 impl FaultTarget {
@@ -295,6 +297,7 @@ impl fmt::Display for FaultTarget {
             FaultTarget::List => "list",
             FaultTarget::Get => "get",
             FaultTarget::Drop => "drop",
+            FaultTarget::WebSession => "web-session",
         })
     }
 }
@@ -309,9 +312,10 @@ impl FromStr for FaultTarget {
             "list" => Ok(FaultTarget::List),
             "get" => Ok(FaultTarget::Get),
             "drop" => Ok(FaultTarget::Drop),
+            "web-session" => Ok(FaultTarget::WebSession),
             _ => Err(FaultParseError::new(
                 text,
-                "unknown target: any, token, list, get or drop",
+                "unknown target: any, token, list, get, drop or web-session",
             )),
         }
     }

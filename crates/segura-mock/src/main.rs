@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use segura_mock::fault::parse_duration;
-use segura_mock::{Fault, FaultTarget, MockConfig, MockServer};
+use segura_mock::{
+    Fault, FaultTarget, MockConfig, MockServer, PathFamilies, TokenAuth, TokenPaths,
+};
 
 const HELP: &str = "\
 segura-mock: a mock Segura PAM Core server for tests and demos
@@ -29,13 +31,35 @@ Options:
       --gzip-ahead             Compress the gzip list body once, ahead of time, and send
                                the same bytes to every request for it (benchmarks)
       --fault TARGET:FAULT     A standing fault (repeatable). TARGET is any, token, list,
-                               get or drop; FAULT uses the X-Segura-Mock-Fault syntax,
-                               e.g. list:truncate-after=10, any:503, list:delay=20ms
+                               get, drop or web-session; FAULT uses the
+                               X-Segura-Mock-Fault syntax, e.g. list:truncate-after=10,
+                               any:503, list:delay=20ms
+      --variant NAME[,NAME]    Speak a documented variant of the API (repeatable):
+                                 nested-envelope          the 3.33 list body, an envelope
+                                                          inside remote_sessions
+                                 session-paths-only       list and get under /api/session/
+                                                          only
+                                 pam-paths-only           list and get under
+                                                          /api/pam/session/ only
+                                 api-token-path           the token endpoint at
+                                                          /api/oauth2/token only
+                                 both-token-paths         at /iso/oauth2/token and
+                                                          /api/oauth2/token
+                                 basic-only-token         client credentials as HTTP
+                                                          Basic only
+                                 legacy-drop-only         DELETE /iso/session/drop/HASH
+                                                          only, with its older answer
+                                 legacy-web-session-only  POST /api/remote/session only,
+                                                          its message under `Message`
+                                 request-ids              X-Request-Id on every answer
+                                 etags                    ETag on list answers, 304 to a
+                                                          matching If-None-Match
   -h, --help                   Print this help
   -V, --version                Print the version
 
 Endpoints: POST /iso/oauth2/token, GET /api/session/remotesessions[/ID],
-DELETE /api/pam/session/drop/HASH (and the older aliases). Send the header
+DELETE /api/pam/session/drop/HASH, POST /api/pam/remote/session (and the older
+aliases). Send the header
 X-Segura-Mock-Fault: FAULT[, FAULT...] to disturb a single request.
 See docs/mock-server.md.
 ";
@@ -124,6 +148,11 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> 
                 let fault: Fault = fault.parse().map_err(|e| format!("--fault: {e}"))?;
                 config = config.fault(target, fault);
             }
+            "--variant" => {
+                for name in value()?.split(',') {
+                    config = with_variant(config, name)?;
+                }
+            }
             other => return Err(format!("unknown argument {other:?} (try --help)")),
         }
     }
@@ -135,6 +164,42 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> 
         tls,
         ca_out,
     })))
+}
+
+/// The names of `--variant`, in the order of the help.
+const VARIANTS: [&str; 10] = [
+    "nested-envelope",
+    "session-paths-only",
+    "pam-paths-only",
+    "api-token-path",
+    "both-token-paths",
+    "basic-only-token",
+    "legacy-drop-only",
+    "legacy-web-session-only",
+    "request-ids",
+    "etags",
+];
+
+/// `config` speaking the variant `name` (see [`VARIANTS`]).
+fn with_variant(config: MockConfig, name: &str) -> Result<MockConfig, String> {
+    Ok(match name.trim() {
+        "nested-envelope" => config.nested_envelope(true),
+        "session-paths-only" => config.path_families(PathFamilies::Session),
+        "pam-paths-only" => config.path_families(PathFamilies::Pam),
+        "api-token-path" => config.token_paths(TokenPaths::Api),
+        "both-token-paths" => config.token_paths(TokenPaths::Both),
+        "basic-only-token" => config.token_auth(TokenAuth::BasicOnly),
+        "legacy-drop-only" => config.legacy_drop_only(true),
+        "legacy-web-session-only" => config.web_session_legacy_only(true),
+        "request-ids" => config.request_ids(true),
+        "etags" => config.etags(true),
+        other => {
+            return Err(format!(
+                "--variant: unknown variant {other:?}; known: {}",
+                VARIANTS.join(", ")
+            ))
+        }
+    })
 }
 
 /// Quotes a value for a POSIX shell when it needs it.
@@ -306,6 +371,51 @@ mod tests {
         ] {
             assert!(debug.contains(part), "{part} not in {debug}");
         }
+    }
+
+    #[test]
+    fn parses_every_variant() {
+        let debug = |args: &[&str]| match parse(args) {
+            Ok(Parsed::Run(a)) => format!("{:?}", a.config),
+            Ok(_) => panic!("expected a run"),
+            Err(e) => panic!("{e}"),
+        };
+        let all = debug(&[
+            "--variant",
+            "nested-envelope,pam-paths-only",
+            "--variant=both-token-paths",
+            "--variant",
+            "basic-only-token",
+            "--variant",
+            "legacy-drop-only",
+            "--variant",
+            "legacy-web-session-only",
+            "--variant",
+            "request-ids",
+            "--variant",
+            "etags",
+        ]);
+        assert!(
+            all.contains(
+                "variants: Variants { nested_envelope: true, paths: Pam, \
+                 token_paths: Both, token_auth: BasicOnly, legacy_drop_only: true, \
+                 request_ids: true, etags: true, web_session_legacy_only: true }"
+            ),
+            "{all}"
+        );
+        assert!(debug(&["--variant", "session-paths-only"]).contains("paths: Session"));
+        assert!(debug(&["--variant", "api-token-path"]).contains("token_paths: Api"));
+        // Every name of the list is accepted and documented in --help.
+        for name in VARIANTS {
+            assert!(parse(&["--variant", name]).is_ok(), "{name}");
+            assert!(HELP.contains(name), "{name} is not in --help");
+        }
+        let unknown = parse(&["--variant", "etag"]).err().unwrap_or_default();
+        assert!(
+            unknown.contains("etags") && unknown.contains("\"etag\""),
+            "{unknown}"
+        );
+        assert!(parse(&["--variant"]).is_err());
     }
 
     #[test]

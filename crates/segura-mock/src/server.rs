@@ -179,6 +179,12 @@ impl MockServer {
         &self.shared.client_secret
     }
 
+    /// The session URL and token of the last web proxy session created, for tests that
+    /// check a client never shows them where it must not.
+    pub fn last_web_session(&self) -> Option<(String, String)> {
+        lock(&self.shared.last_web_session).clone()
+    }
+
     /// The OAuth 1.0a credentials API requests may be signed with.
     pub fn oauth1_credentials(&self) -> &Oauth1Credentials {
         &self.shared.oauth1

@@ -80,6 +80,10 @@ pub struct MockStats {
     /// List requests answered `304 Not Modified` (see
     /// [`MockConfig::etags`](crate::MockConfig::etags)).
     pub not_modified: u64,
+    /// Requests to a web proxy session path, whatever the answer.
+    pub web_session_requests: u64,
+    /// Web proxy sessions created.
+    pub web_sessions_created: u64,
     /// Accepted API requests per bearer token.
     pub token_uses: BTreeMap<String, u64>,
 }
@@ -102,6 +106,8 @@ pub(crate) struct Counters {
     pub(crate) faults_served: AtomicU64,
     pub(crate) gzip_responses: AtomicU64,
     pub(crate) not_modified: AtomicU64,
+    pub(crate) web_session_requests: AtomicU64,
+    pub(crate) web_sessions_created: AtomicU64,
 }
 
 pub(crate) fn bump(counter: &AtomicU64) {
@@ -189,6 +195,8 @@ pub(crate) struct Shared {
     pub(crate) faults: Mutex<FaultTable>,
     pub(crate) counters: Counters,
     pub(crate) variants: crate::config::Variants,
+    /// The URL and token of the last web proxy session created.
+    pub(crate) last_web_session: Mutex<Option<(String, String)>>,
     /// With [`MockConfig::gzip_ahead`]: the gzip list body made for a list state.
     gzip_ahead: Option<Mutex<Option<GzipAhead>>>,
 }
@@ -247,6 +255,7 @@ impl Shared {
             nonces: Mutex::new(HashSet::new()),
             faults: Mutex::new(faults),
             counters: Counters::default(),
+            last_web_session: Mutex::new(None),
             gzip_ahead: config.gzip_ahead.then(|| Mutex::new(None)),
         }
     }
@@ -382,6 +391,8 @@ impl Shared {
             faults_served: get(&c.faults_served),
             gzip_responses: get(&c.gzip_responses),
             not_modified: get(&c.not_modified),
+            web_session_requests: get(&c.web_session_requests),
+            web_sessions_created: get(&c.web_sessions_created),
             token_uses: lock(&self.tokens)
                 .iter()
                 .map(|(token, entry)| (token.clone(), entry.uses))

@@ -172,6 +172,98 @@ async fn tls_writes_the_ca_and_generates_credentials() -> TestResult {
     Ok(())
 }
 
+#[tokio::test]
+async fn variants_from_the_command_line_are_served() -> TestResult {
+    let running = run(&[
+        "--port",
+        "0",
+        "--sessions",
+        "3",
+        "--client-id",
+        "v-id",
+        "--client-secret",
+        "v-secret",
+        "--variant",
+        "api-token-path,pam-paths-only",
+        "--variant",
+        "etags",
+        "--variant",
+        "legacy-web-session-only",
+    ])?;
+    let url = field(&running, "url")?.to_owned();
+    let client = client();
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", "v-id"),
+        ("client_secret", "v-secret"),
+    ];
+    let iso = read(client.post(format!("{url}/iso/oauth2/token")).form(&form)).await?;
+    assert_eq!(iso.status, StatusCode::NOT_FOUND);
+    let api = read(client.post(format!("{url}/api/oauth2/token")).form(&form)).await?;
+    assert_eq!(api.status, StatusCode::OK);
+    let token = api.json()?["access_token"]
+        .as_str()
+        .ok_or("no token")?
+        .to_owned();
+    let session = read(
+        client
+            .get(format!("{url}/api/session/remotesessions"))
+            .bearer_auth(&token),
+    )
+    .await?;
+    assert_eq!(session.status, StatusCode::NOT_FOUND);
+    let pam = read(
+        client
+            .get(format!("{url}/api/pam/session/remotesessions"))
+            .bearer_auth(&token),
+    )
+    .await?;
+    assert_eq!(pam.status, StatusCode::OK);
+    let etag = pam
+        .headers
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .ok_or("no ETag")?
+        .to_owned();
+    let again = read(
+        client
+            .get(format!("{url}/api/pam/session/remotesessions"))
+            .bearer_auth(&token)
+            .header("if-none-match", etag),
+    )
+    .await?;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    let body = serde_json::json!({"user":"a","credential":"c","device":"d","protocol":"ssh"});
+    let current = read(
+        client
+            .post(format!("{url}/api/pam/remote/session"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(body.to_string()),
+    )
+    .await?;
+    assert_eq!(current.status, StatusCode::NOT_FOUND);
+    let older = read(
+        client
+            .post(format!("{url}/api/remote/session"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(body.to_string()),
+    )
+    .await?;
+    assert_eq!(older.status, StatusCode::OK);
+    let answer = older.json()?;
+    assert_eq!(answer["response"]["Message"], "Sessão criada com sucesso");
+    assert!(answer["session"]["session_url"]
+        .as_str()
+        .is_some_and(|u| u.contains("/modulos/auth?_sr=")));
+
+    let unknown = Command::new(BIN).args(["--variant", "etag"]).output()?;
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8(unknown.stderr)?.contains("legacy-drop-only"));
+    Ok(())
+}
+
 #[test]
 fn help_and_usage_errors() -> TestResult {
     let help = Command::new(BIN).arg("--help").output()?;
@@ -188,6 +280,7 @@ fn help_and_usage_errors() -> TestResult {
         "--bind",
         "--ca-out",
         "--fault",
+        "--variant",
     ] {
         assert!(text.contains(option), "--help mentions {option}");
     }

@@ -2,7 +2,8 @@
 //!
 //! This crate describes what the server sends and nothing else: the response envelope
 //! ([`Envelope`], [`ResponseStatus`], [`ApiException`]), the bodies of the three session
-//! endpoints ([`ListResponse`], [`GetResponse`], [`DropResponse`]) and the session itself
+//! endpoints ([`ListResponse`], [`GetResponse`], [`DropResponse`]), the web proxy session
+//! call ([`WebSessionRequest`], [`WebSessionResponse`]) and the session itself
 //! ([`RemoteSession`]) with typed fields ([`SessionId`], [`SessionHash`], date-times,
 //! [`SessionDuration`], [`Protocol`], [`Proxy`]).
 //!
@@ -27,6 +28,7 @@ mod session;
 pub mod siem;
 mod time;
 mod values;
+mod web_session;
 pub mod wire;
 
 pub use canonical::write_json_str;
@@ -42,3 +44,4 @@ pub use time::{
     DATETIME_FORMAT,
 };
 pub use values::{parse_prevent_purge, Protocol, Proxy};
+pub use web_session::{WebSession, WebSessionRequest, WebSessionResponse};

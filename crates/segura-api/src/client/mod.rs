@@ -37,6 +37,7 @@ pub use options::{ClientOptions, RetryPolicy};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -45,15 +46,18 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use http::header::{HeaderValue, ETAG, IF_NONE_MATCH};
 use http::{HeaderMap, Method, Request, StatusCode, Uri};
-use segura_model::{DropResponse, RemoteSession, SessionHash, SessionId};
+use segura_model::{
+    DropResponse, RemoteSession, SessionHash, SessionId, WebSession, WebSessionRequest,
+};
 use tokio::time::Instant;
 
 use self::body::{after, BodyStream};
 use self::token_cache::{Fetched, Token, TokenCache};
-use crate::api::{Listing, SessionApi};
+use crate::api::{Listing, SessionApi, WebSessionApi};
 use crate::error::{config_error, Error, TimeoutKind};
 use crate::protocol::{
-    self, ApiPrefix, ClientAuthMethod, Credentials, Endpoints, Target, ERROR_BODY_CAP,
+    self, ApiPrefix, ClientAuthMethod, Credentials, Endpoints, Target, WebSessionPath,
+    ERROR_BODY_CAP,
 };
 use crate::stream::SessionStream;
 use crate::text::{duration_text, Redactor};
@@ -105,6 +109,8 @@ struct Learned {
     token: Option<(usize, ClientAuthMethod)>,
     /// Whether only the older drop path answers.
     legacy_drop: bool,
+    /// The web proxy session path that answered.
+    web_session: Option<WebSessionPath>,
 }
 
 /// One call, across its attempts.
@@ -118,6 +124,9 @@ struct Call {
     started: Instant,
     /// The total deadline: its length and when it runs out.
     deadline: Option<(Duration, Instant)>,
+    /// Set when the call failed for want of an access token: its error is the token
+    /// endpoint's, and says nothing of the call's own path (no fallback to another).
+    token_failed: AtomicBool,
 }
 
 impl Call {
@@ -132,7 +141,14 @@ impl Call {
             body,
             started: Instant::now(),
             deadline,
+            token_failed: AtomicBool::new(false),
         }
+    }
+
+    /// Whether `error`, this call's failure, is a 404 of the call's own path (not of
+    /// the token endpoint before it): only then is another path worth a try.
+    fn route_missing(&self, error: &Error) -> bool {
+        !self.token_failed.load(Ordering::Relaxed) && protocol::is_route_missing(error)
     }
 
     /// The request of one attempt, without credentials yet.
@@ -222,7 +238,13 @@ impl<T: Transport> Inner<T> {
         let mut renewed = false;
         let mut renew_from: Option<u64> = None;
         loop {
-            let token = within(call, self.token(call, renew_from.take())).await??;
+            let token = match within(call, self.token(call, renew_from.take())).await? {
+                Ok(token) => token,
+                Err(e) => {
+                    call.token_failed.store(true, Ordering::Relaxed);
+                    return Err(e);
+                }
+            };
             let request = self.request(call, token.as_ref().map(|t| &t.header))?;
             tracing::debug!(
                 method = %call.method,
@@ -436,7 +458,7 @@ impl<T: Transport> Inner<T> {
                 }
                 Ok((call, response))
             }
-            Err(e) if known.is_none() && protocol::is_route_missing(&e) => {
+            Err(e) if known.is_none() && call.route_missing(&e) => {
                 let other = first.other();
                 tracing::debug!(
                     path = %call.path,
@@ -688,14 +710,15 @@ impl<T: Transport> SessionApi for Client<T> {
         } else {
             protocol::drop_request(&inner.endpoints, session)?
         };
-        let first = inner.drop_once(inner.call(Target::Drop, request)).await;
+        let call = inner.call(Target::Drop, request);
+        let first = inner.drop_once(&call).await;
         match first {
             // A 404 is a refusal before anything happened: the older path is safe to
             // try, once. Nothing else is (the drop may have arrived).
-            Err(e) if !legacy && protocol::is_route_missing(&e) => {
+            Err(e) if !legacy && call.route_missing(&e) => {
                 tracing::debug!(error = %e, "the drop path answered 404; trying the older one, /iso/session/drop/");
                 let request = protocol::legacy_drop_request(&inner.endpoints, session)?;
-                let answer = inner.drop_once(inner.call(Target::Drop, request)).await?;
+                let answer = inner.drop_once(&inner.call(Target::Drop, request)).await?;
                 tracing::debug!(
                     "the appliance drops under /iso/session/drop/; using it from now on"
                 );
@@ -710,11 +733,11 @@ impl<T: Transport> SessionApi for Client<T> {
 impl<T: Transport> Inner<T> {
     /// One drop call: sent again only when provably unsent or after a 401 (see
     /// [`SessionApi::drop_session`] on [`Client`]), its answer read.
-    async fn drop_once(&self, call: Call) -> Result<DropResponse, Error> {
+    async fn drop_once(&self, call: &Call) -> Result<DropResponse, Error> {
         let inner = self;
-        let response = inner.send(&call).await?;
+        let response = inner.send(call).await?;
         let status = response.status.as_u16();
-        let body = match within(&call, inner.read_capped(&call, response.body)).await? {
+        let body = match within(call, inner.read_capped(call, response.body)).await? {
             Ok(body) => body,
             Err(Error::InvalidResponse { message, .. }) => {
                 return Err(inner.redactor.scrub(protocol::drop_cut(&message)))
@@ -722,5 +745,66 @@ impl<T: Transport> Inner<T> {
             Err(other) => return Err(other),
         };
         crate::parse_drop_answer(status, &body).map_err(|e| inner.redactor.scrub(e))
+    }
+}
+
+#[async_trait]
+impl<T: Transport> WebSessionApi for Client<T> {
+    /// Sends `POST /api/pam/remote/session` and, when that path answers 404 (gateway or
+    /// envelope), once `POST /api/remote/session` (3.33); remembers the path that
+    /// answered. Like a drop, it is sent again only when provably unsent or after a 401
+    /// (a second session would be a live credential nobody asked for). The URL and the
+    /// token are registered with the client's redactor before anything else is done
+    /// with the answer, so no error or log of this client ever shows them.
+    async fn open_web_session(&self, request: &WebSessionRequest) -> Result<WebSession, Error> {
+        let inner = &self.inner;
+        protocol::check_web_session_request(request)?;
+        let known = inner.learned().web_session;
+        let paths: &[WebSessionPath] = match &known {
+            Some(p) => std::slice::from_ref(p),
+            None => &WebSessionPath::ALL,
+        };
+        let mut last = None;
+        for (i, path) in paths.iter().enumerate() {
+            let built = protocol::web_session_request(&inner.endpoints, *path, request)?;
+            let call = inner.call(Target::WebSession, built);
+            match inner.web_session_once(&call).await {
+                Ok(session) => {
+                    if known.is_none() {
+                        if i > 0 {
+                            tracing::debug!(
+                                "the appliance creates web proxy sessions under {}; using it from now on",
+                                path.as_path()
+                            );
+                        }
+                        inner.learned().web_session = Some(*path);
+                    }
+                    return Ok(session);
+                }
+                // A 404 is a refusal before anything happened: the next path is safe.
+                Err(e) if known.is_none() && call.route_missing(&e) && i + 1 < paths.len() => {
+                    tracing::debug!(path = path.as_path(), error = %e, "no web proxy session endpoint here; trying the older path");
+                    last = Some(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| config_error("no web proxy session path")))
+    }
+}
+
+impl<T: Transport> Inner<T> {
+    /// One web proxy session call, its answer read and its secrets registered.
+    async fn web_session_once(&self, call: &Call) -> Result<WebSession, Error> {
+        let response = match self.send(call).await {
+            Ok(r) => r,
+            Err(e) => return Err(protocol::web_session_refusal(e)),
+        };
+        let status = response.status.as_u16();
+        let body = within(call, self.read_capped(call, response.body)).await??;
+        let session = protocol::parse_web_session_answer(status, &body, &self.endpoints)
+            .map_err(|e| self.redactor.scrub(e))?;
+        protocol::register_web_session(&self.redactor, &session);
+        Ok(session)
     }
 }

@@ -194,6 +194,12 @@ impl Endpoints {
         self.join(&["iso", "session", "drop", hash])
     }
 
+    /// `POST {base}/api/pam/remote/session` or `POST {base}/api/remote/session`: a web
+    /// proxy session.
+    pub fn web_session_at(&self, path: super::WebSessionPath) -> Result<Url, Error> {
+        self.join(path.segments())
+    }
+
     /// `DELETE {base}/api/pam/session/drop/{session_id}`.
     pub fn drop_session(&self, hash: &str) -> Result<Url, Error> {
         self.join(&["api", "pam", "session", "drop", hash])

@@ -1,4 +1,4 @@
-//! The protocol layer: the requests of the token, list, get and drop calls as plain
+//! The protocol layer: the requests of the token, list, get, drop and web session calls as plain
 //! [`http::Request`] values with authentication applied, and the meaning of their
 //! answers, **without any I/O**.
 //!
@@ -12,9 +12,11 @@
 //! * [`Endpoints`]: the base URL, checked once, and the URL of each endpoint under it.
 //! * [`Auth`], [`Credentials`]: OAuth 2.0 (form body or Basic), OAuth 1.0a
 //!   ([`oauth1`]: HMAC-SHA1, a pure function), a ready bearer token.
-//! * [`list_request`], [`get_request`], [`drop_request`], [`Credentials::token_request`].
+//! * [`list_request`], [`get_request`], [`drop_request`], [`web_session_request`],
+//!   [`Credentials::token_request`].
 //! * [`response_error`] (on top of [`crate::classify_response`]), [`redirect_error`],
 //!   [`unexpected_encoding`], [`crate::parse_token_answer`], [`crate::parse_drop_answer`],
+//!   [`parse_web_session_answer`] (with [`check_session_url`]),
 //!   and the retry rules: [`may_retry`], [`provably_unsent`], [`backoff`].
 
 mod auth;
@@ -23,6 +25,7 @@ pub mod oauth1;
 mod request;
 mod response;
 mod secret;
+mod web_session;
 
 pub use auth::{bearer_header, sensitive_header, Auth, ClientAuthMethod, Credentials};
 pub use endpoints::{ApiPrefix, Endpoints, TokenUrl};
@@ -36,6 +39,11 @@ pub use response::{
     unasked_not_modified, unexpected_encoding, with_request_id, ERROR_BODY_CAP,
 };
 pub use secret::Secret;
+pub use web_session::{
+    check_session_url, check_web_session_request, parse_screen_size, parse_web_session_answer,
+    register_web_session, web_session_refusal, web_session_request, WebSessionPath,
+    WEB_SESSION_PERMISSION,
+};
 
 #[cfg(test)]
 mod tests {

@@ -1,4 +1,4 @@
-//! The requests of the four calls, as plain `http::Request` values.
+//! The requests of the calls, as plain `http::Request` values.
 
 use bytes::Bytes;
 use http::header::{HeaderValue, ACCEPT};
@@ -21,13 +21,16 @@ pub enum Target {
     Get,
     /// `DELETE /api/pam/session/drop/{session_id}`.
     Drop,
+    /// `POST /api/pam/remote/session`: a web proxy session.
+    WebSession,
 }
 
 impl Target {
-    /// Whether repeating the request is harmless (everything but a drop: asking twice for
-    /// a token only yields two tokens).
+    /// Whether repeating the request is harmless: asking twice for a token only yields
+    /// two tokens. A drop is not, nor a web proxy session (a second one would be
+    /// created, a live credential nobody asked for).
     pub fn idempotent(self) -> bool {
-        self != Target::Drop
+        !matches!(self, Target::Drop | Target::WebSession)
     }
 }
 

@@ -246,6 +246,76 @@ pub enum SessionsCommand {
     Exporter(ExporterArgs),
     /// A live, full-screen view of the open sessions
     Top(TopArgs),
+    /// Create a web proxy session and print the URL that starts it in a browser
+    Open(OpenArgs),
+}
+
+/// `segura sessions open`.
+#[derive(Debug, Args, Clone)]
+#[command(after_help = "\
+Posts to /api/pam/remote/session (the older /api/remote/session when that path answers
+404) and prints the session URL alone on stdout, so that it can be handed to a browser.
+The URL and the token open the session without any further login: they are
+credentials. They are never logged (not even with -vv), never quoted in an error, and
+never written to a file by segura; the token is shown as [redacted] unless
+--show-token. The request is not sent twice (each answer is a new live session), except
+when it provably never left or was refused with 401 before anything happened.
+The A2A authorization needs the \"Web Proxy Session\" read and write permission.
+
+Examples:
+  xdg-open \"$(segura sessions open --user alice --credential root --device 10.0.0.5 --protocol ssh)\"
+  segura sessions open --user alice --credential CORP\\admin --device dc01 --protocol rdp \\
+      --remote-device dc01.corp.local --screen 1280x720
+  segura sessions open ... -o json --show-token | jq -r .token")]
+pub struct OpenArgs {
+    /// The PAM user the session is opened for
+    #[arg(long, value_name = "USER", value_parser = parse_web_value)]
+    pub user: String,
+    /// The credential's username
+    #[arg(long, value_name = "CREDENTIAL", value_parser = parse_web_value)]
+    pub credential: String,
+    /// The device: a hostname or an IP address
+    #[arg(long, value_name = "DEVICE", value_parser = parse_web_value)]
+    pub device: String,
+    /// The protocol, e.g. ssh, rdp
+    #[arg(long, value_name = "PROTOCOL", value_parser = parse_web_value, add = ArgValueCandidates::new(protocol_candidates))]
+    pub protocol: String,
+    /// The remote device, for domain credentials
+    #[arg(long, value_name = "DEVICE", value_parser = parse_web_value)]
+    pub remote_device: Option<String>,
+    /// The user's IP address, used for the whole session
+    #[arg(long, value_name = "IP")]
+    pub remote_addr: Option<std::net::IpAddr>,
+    /// The port on the device
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub port: Option<u16>,
+    /// The RemoteApp id
+    #[arg(long, value_name = "ID")]
+    pub remote_app: Option<u64>,
+    /// The screen size, WIDTHxHEIGHT [appliance default: 1920x1080]
+    #[arg(long, value_name = "WxH", value_parser = parse_screen)]
+    pub screen: Option<String>,
+    /// Show the token instead of `[redacted]` (on a second line, or in -o json)
+    #[arg(long)]
+    pub show_token: bool,
+}
+
+/// A value of `sessions open`: not blank, no control character.
+fn parse_web_value(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        return Err("the value is empty".into());
+    }
+    if s.chars().any(char::is_control) {
+        return Err("the value holds a control character".into());
+    }
+    Ok(s.to_owned())
+}
+
+/// `--screen`: `1920x1080`.
+fn parse_screen(s: &str) -> Result<String, String> {
+    segura_api::protocol::parse_screen_size(s)
+        .map(|(w, h)| format!("{w}x{h}"))
+        .map_err(|e| e.to_string())
 }
 
 /// `segura config ...`.

@@ -466,20 +466,20 @@ pub fn run(
     }
 
     let log = |t: &Target, outcome: Outcome, class: Option<&str>, message: Option<&str>| {
-        let (os_user, uid) = crate::drop_log::os_user();
-        env.log.append(&Record {
-            time: crate::clock::rfc3339(&crate::clock::now().at),
-            os_user,
-            uid,
-            appliance: env.appliance,
-            session_id: &t.hash,
+        let known = Known {
             lookup: t.lookup(),
             session: t.session(),
             reason,
+        };
+        append(
+            env.log,
+            env.appliance,
+            &t.hash,
+            &known,
             outcome,
-            error_class: class,
+            class,
             message,
-        })
+        )
     };
 
     let mut printer = Printer::new(opts, bulk || args.dry_run);
@@ -605,14 +605,7 @@ pub fn run(
                     (r, None)
                 }
                 Err((e, unknown)) => {
-                    let class = error_class(&e);
-                    let first = e.report().lines().next().unwrap_or("").to_owned();
-                    let first = first.strip_prefix("error: ").unwrap_or(&first).to_owned();
-                    let outcome = if unknown {
-                        Outcome::Unknown
-                    } else {
-                        Outcome::Refused
-                    };
+                    let (outcome, class, first) = failure(&e, unknown);
                     log(t, outcome, Some(class), Some(&first))?;
                     let r = Result_ {
                         session_id: &t.hash,
@@ -662,14 +655,93 @@ pub fn run(
     }
 }
 
+/// What was known of a session when its drop was attempted, for the drop log.
+pub struct Known<'a> {
+    /// `open`, `ended`, `not_listed` or `not_looked_up`.
+    pub lookup: &'a str,
+    /// The session as listed.
+    pub session: Option<&'a RemoteSession>,
+    /// `--reason`.
+    pub reason: Option<&'a str>,
+}
+
+/// Appends the record of one attempt to `log`, as `sessions drop` writes it.
+pub fn append(
+    log: &DropLog,
+    appliance: &str,
+    hash: &SessionHash,
+    known: &Known<'_>,
+    outcome: Outcome,
+    class: Option<&str>,
+    message: Option<&str>,
+) -> Result<(), CliError> {
+    let (os_user, uid) = crate::drop_log::os_user();
+    log.append(&Record {
+        time: crate::clock::rfc3339(&crate::clock::now().at),
+        os_user,
+        uid,
+        appliance,
+        session_id: hash,
+        lookup: known.lookup,
+        session: known.session,
+        reason: known.reason,
+        outcome,
+        error_class: class,
+        message,
+    })
+}
+
+/// The outcome, error class and one-line message of a failed drop.
+fn failure(e: &CliError, unknown: bool) -> (Outcome, &'static str, String) {
+    let first = e.report().lines().next().unwrap_or("").to_owned();
+    let first = first.strip_prefix("error: ").unwrap_or(&first).to_owned();
+    let outcome = if unknown {
+        Outcome::Unknown
+    } else {
+        Outcome::Refused
+    };
+    (outcome, error_class(e), first)
+}
+
 /// Drops `hash` without asking (the caller has confirmed), as `sessions top` does: the
-/// request and the check of its answer of `sessions drop`. The server's message.
+/// request and the check of its answer of `sessions drop`, and the record `sessions
+/// drop` writes to the drop log, one line with the outcome. The caller opens `log`
+/// before, so that a log that cannot be opened refuses the drop. The server's message.
 pub fn execute(
     rt: &Runtime,
     api: &dyn SessionApi,
+    log: &DropLog,
+    appliance: &str,
     hash: &SessionHash,
+    known: &Known<'_>,
 ) -> Result<Option<String>, CliError> {
-    attempt(rt, api, hash).map_err(|(e, _)| e)
+    match attempt(rt, api, hash) {
+        Ok(message) => {
+            append(
+                log,
+                appliance,
+                hash,
+                known,
+                Outcome::Dropped,
+                None,
+                message.as_deref(),
+            )?;
+            Ok(message)
+        }
+        Err((e, unknown)) => {
+            let (outcome, class, first) = failure(&e, unknown);
+            append(
+                log,
+                appliance,
+                hash,
+                known,
+                outcome,
+                Some(class),
+                Some(&first),
+            )?;
+            Err(e)
+        }
+    }
 }
 
 /// Drops one session: the server's message, or the error and whether the outcome is

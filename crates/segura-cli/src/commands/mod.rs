@@ -11,6 +11,7 @@ pub mod get;
 pub mod list;
 pub mod man;
 pub mod matched;
+pub mod open;
 pub mod report;
 pub mod rules_file;
 pub mod stats;
@@ -413,6 +414,19 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Sessions(SessionsCommand::Top(mut args)) => {
             args.filter.zone = ctx.zone;
             top::run(&ctx, &args)
+        }
+        Command::Sessions(SessionsCommand::Open(args)) => {
+            let opts = ctx.output_opts(None);
+            let client = ctx.connect()?;
+            let rt = runtime()?;
+            open::run(&rt, &client, &args, stdout(), &opts)?;
+            if ctx.stdout_tty && !ctx.global.quiet {
+                diag::note(
+                    "note: this URL opens the session without any further login: \
+                     treat it as a password",
+                );
+            }
+            Ok(())
         }
         Command::Sessions(SessionsCommand::Get(args)) => {
             let opts = ctx.output_opts(args.fields.clone());

@@ -185,6 +185,101 @@ pub(super) async fn drop_session(ctx: &Ctx, hash: &str, legacy: bool) -> Respons
     ctx.finish_json(StatusCode::OK, body).await
 }
 
+/// The keys of a web proxy session request the API requires, in the order they are
+/// checked.
+const WEB_SESSION_REQUIRED: [&str; 4] = ["user", "credential", "device", "protocol"];
+
+/// `POST /api/pam/remote/session` (or the older `/api/remote/session`, `legacy`): checks
+/// the JSON body as the API does (the four required keys present and non-empty strings,
+/// `port` and `remoteapp` integers, `screensize` `WIDTHxHEIGHT`), answering 400 with the
+/// error envelope naming the first wrong key; else creates a session with a fresh
+/// opaque URL and token.
+pub(super) async fn web_session(ctx: &Ctx, req: Request<Incoming>, legacy: bool) -> Response<Body> {
+    let shared = &ctx.shared;
+    let scheme = if ctx.conn.tls { "https" } else { "http" };
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        })
+        .unwrap_or("localhost")
+        .to_owned();
+    let refuse = |message: String| envelope::error_envelope(&shared.tenant, 400, &message, None);
+    let body = match Limited::new(req.into_body(), MAX_FORM_BYTES)
+        .collect()
+        .await
+    {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            return ctx
+                .finish_json(
+                    StatusCode::BAD_REQUEST,
+                    refuse("The request body could not be read".into()),
+                )
+                .await
+        }
+    };
+    let fields = match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => {
+            return ctx
+                .finish_json(
+                    StatusCode::BAD_REQUEST,
+                    refuse("The request body must be a JSON object".into()),
+                )
+                .await
+        }
+    };
+    let problem = WEB_SESSION_REQUIRED
+        .iter()
+        .find(|k| {
+            fields
+                .get(**k)
+                .and_then(serde_json::Value::as_str)
+                .is_none_or(|v| v.trim().is_empty())
+        })
+        .map(|k| format!("The field {k} is required"))
+        .or_else(|| {
+            ["port", "remoteapp"]
+                .iter()
+                .find(|k| fields.get(**k).is_some_and(|v| !v.is_u64()))
+                .map(|k| format!("The field {k} must be an integer"))
+        })
+        .or_else(|| {
+            let size = fields.get("screensize")?;
+            let ok = size
+                .as_str()
+                .and_then(|s| s.split_once('x'))
+                .is_some_and(|(w, h)| {
+                    [w, h]
+                        .iter()
+                        .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+                });
+            (!ok).then(|| "The field screensize must be WIDTHxHEIGHT".to_owned())
+        });
+    if let Some(message) = problem {
+        return ctx
+            .finish_json(StatusCode::BAD_REQUEST, refuse(message))
+            .await;
+    }
+    bump(&shared.counters.web_sessions_created);
+    let url = format!(
+        "{scheme}://{host}/modulos/auth?_sr={}",
+        crate::state::random_hex(32)
+    );
+    let token = crate::state::random_hex(32);
+    *crate::state::lock(&shared.last_web_session) = Some((url.clone(), token.clone()));
+    ctx.finish_json(
+        StatusCode::OK,
+        envelope::web_session_created(&shared.tenant, &url, &token, legacy),
+    )
+    .await
+}
+
 /// `(client_id, client_secret)` from an HTTP Basic header, decoding the
 /// form-urlencoding RFC 6749 section 2.3.1 asks clients to apply.
 fn basic_credentials(value: &str) -> Option<(String, String)> {

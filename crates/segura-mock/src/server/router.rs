@@ -11,7 +11,7 @@ use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
 use super::auth::{authenticate, oauth1_rejected, Denied};
-use super::endpoints::{accepts_gzip, drop_session, get, list, token};
+use super::endpoints::{accepts_gzip, drop_session, get, list, token, web_session};
 use super::reply::{json, no_route, unauthorized, Ctx};
 use crate::body::{Body, ConnInfo};
 use crate::config::{PathFamilies, TokenPaths, Variants};
@@ -26,6 +26,8 @@ enum Route {
     Get(String),
     /// The hash, and whether the older path (`/iso/session/drop/`) was used.
     Drop(String, bool),
+    /// Whether the older path (`/api/remote/session`) was used.
+    WebSession(bool),
     Unknown,
 }
 
@@ -36,6 +38,7 @@ impl Route {
             Route::List => Some(FaultTarget::List),
             Route::Get(_) => Some(FaultTarget::Get),
             Route::Drop(..) => Some(FaultTarget::Drop),
+            Route::WebSession(_) => Some(FaultTarget::WebSession),
             Route::Unknown => None,
         }
     }
@@ -77,6 +80,13 @@ fn route(method: &Method, path: &str, variants: &Variants) -> Route {
     };
     if *method == Method::POST && tokens.contains(&path) {
         Route::Token
+    } else if *method == Method::POST && path == "/api/remote/session" {
+        Route::WebSession(true)
+    } else if *method == Method::POST
+        && path == "/api/pam/remote/session"
+        && !variants.web_session_legacy_only
+    {
+        Route::WebSession(false)
     } else if *method == Method::GET && under_family("remotesessions") == Some("") {
         Route::List
     } else if *method == Method::GET {
@@ -203,6 +213,7 @@ async fn answer(
         Route::List => bump(&shared.counters.list_requests),
         Route::Get(_) => bump(&shared.counters.get_requests),
         Route::Drop(..) => bump(&shared.counters.drop_requests),
+        Route::WebSession(_) => bump(&shared.counters.web_session_requests),
         Route::Unknown => {}
     }
 
@@ -257,6 +268,7 @@ async fn answer(
         Route::List => list(&ctx, gzip, req.headers().get(header::IF_NONE_MATCH)),
         Route::Get(id) => get(&ctx, &id).await,
         Route::Drop(hash, legacy) => drop_session(&ctx, &hash, legacy).await,
+        Route::WebSession(legacy) => web_session(&ctx, req, legacy).await,
         Route::Token | Route::Unknown => no_route(&ctx.shared),
     }
 }
@@ -347,6 +359,16 @@ mod tests {
             r(&Method::DELETE, "/iso/session/drop/ab"),
             Route::Drop("ab".into(), true)
         );
+        let legacy = Variants {
+            web_session_legacy_only: true,
+            ..Variants::default()
+        };
+        let l = |m: &Method, p: &str| super::route(m, p, &legacy);
+        assert_eq!(l(&Method::POST, "/api/pam/remote/session"), Route::Unknown);
+        assert_eq!(
+            l(&Method::POST, "/api/remote/session/"),
+            Route::WebSession(true)
+        );
     }
 
     #[test]
@@ -382,5 +404,14 @@ mod tests {
             Route::Unknown
         );
         assert_eq!(route(&get, "/"), Route::Unknown);
+        assert_eq!(
+            route(&Method::POST, "/api/pam/remote/session"),
+            Route::WebSession(false)
+        );
+        assert_eq!(
+            route(&Method::POST, "/api/remote/session"),
+            Route::WebSession(true)
+        );
+        assert_eq!(route(&get, "/api/pam/remote/session"), Route::Unknown);
     }
 }

@@ -80,6 +80,7 @@ pub struct Metrics {
     duration: Histogram,
     last_success: FloatGauge,
     errors: Family<KindLabel, Counter>,
+    not_modified: Counter,
     up: Gauge,
     users: Option<Family<UserLabel, Gauge>>,
     /// The (protocol, proxy) pairs seen so far: each stays exported, at 0 without sessions.
@@ -141,6 +142,12 @@ impl Metrics {
             "Failed polls, by error class",
             errors.clone(),
         );
+        let not_modified = Counter::default();
+        registry.register(
+            "segura_poll_not_modified",
+            "Polls answered 304 Not Modified to the ETag of the last list: unchanged, not read again",
+            not_modified.clone(),
+        );
         let up = Gauge::default();
         registry.register(
             "segura_up",
@@ -166,6 +173,7 @@ impl Metrics {
             duration,
             last_success,
             errors,
+            not_modified,
             up,
             users,
             pairs: HashSet::new(),
@@ -244,6 +252,11 @@ impl Metrics {
     pub fn failed(&self, kind: &'static str) {
         self.errors.get_or_create(&KindLabel { kind }).inc();
         self.up.set(0);
+    }
+
+    /// A poll was answered `304 Not Modified`.
+    pub fn not_modified(&self) {
+        self.not_modified.inc();
     }
 
     /// A poll took `seconds`.

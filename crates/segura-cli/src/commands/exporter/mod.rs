@@ -134,12 +134,17 @@ fn poll_loop(
             .and_then(|f| poll::poll(feed, &f, tracker.after_id(), args.per_user));
         let took = began.elapsed().as_secs_f64();
         match result {
-            Ok(snap) => {
+            Ok(polled) => {
                 let now = crate::clock::now();
-                let changes = tracker.advance(snap);
+                let unchanged = polled.is_none();
+                // A 304 keeps the previous snapshot: no changes, ages measured anew.
+                let changes = polled.and_then(|snap| tracker.advance(snap));
                 let ended_at = now.at.timestamp_millis() as f64 / 1000.0;
                 shared.with_metrics(|m| {
                     m.observe_poll(took);
+                    if unchanged {
+                        m.not_modified();
+                    }
                     if let Some(snap) = tracker.last() {
                         m.succeeded(snap, changes.as_ref(), now.naive, ended_at);
                     }

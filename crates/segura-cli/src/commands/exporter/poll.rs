@@ -5,7 +5,8 @@
 //! filters (id, protocol, proxy, user, start): memory is bounded by the open sessions,
 //! not by the list. It returns a [`Snapshot`]; [`Tracker::advance`] compares it with the
 //! previous one. A poll that learns "nothing changed" (a conditional request answered
-//! 304) would hand back the previous snapshot and skip [`Tracker::advance`].
+//! 304, [`Feed::unchanged`]) returns `None`: the caller keeps the previous snapshot
+//! and skips [`Tracker::advance`].
 
 use std::collections::HashMap;
 
@@ -67,13 +68,14 @@ pub struct Snapshot {
 
 /// Streams the list of `feed` once. Sessions with an id above `after_id` (the previous
 /// poll's highest) that have already ended go to [`Snapshot::ended_unseen`]; `users`
-/// keeps the user of each open session.
+/// keeps the user of each open session. `None` when the feed found the list unchanged
+/// since its previous reading (a `304 Not Modified`): nothing was streamed.
 pub fn poll(
     feed: &mut dyn Feed,
     filter: &SessionFilter,
     after_id: Option<u64>,
     users: bool,
-) -> Result<Snapshot, CliError> {
+) -> Result<Option<Snapshot>, CliError> {
     let mut snap = Snapshot::default();
     feed.feed(
         &mut |s: Option<&RemoteSession>| {
@@ -84,7 +86,7 @@ pub fn poll(
         },
         &Progress::disabled(),
     )?;
-    Ok(snap)
+    Ok((!feed.unchanged()).then_some(snap))
 }
 
 fn take(
@@ -223,7 +225,9 @@ mod tests {
             session(3, "ssh", false),
             session(4, "x11", false),
         ]);
-        let snap = poll(&mut feed, &filter, None, true).unwrap();
+        let snap = poll(&mut feed, &filter, None, true)
+            .unwrap()
+            .unwrap_or_default();
         assert_eq!(snap.listed, 4);
         assert_eq!(snap.max_id, Some(4));
         let mut ids: Vec<u64> = snap.open.keys().copied().collect();
@@ -232,7 +236,9 @@ mod tests {
         assert_eq!(snap.open[&4].protocol, OTHER);
         assert_eq!(&*snap.open[&1].user, "user1");
         assert!(snap.ended_unseen.is_empty());
-        let anonymous = poll(&mut feed, &filter, None, false).unwrap();
+        let anonymous = poll(&mut feed, &filter, None, false)
+            .unwrap()
+            .unwrap_or_default();
         assert_eq!(&*anonymous.open[&1].user, "");
     }
 
@@ -241,7 +247,9 @@ mod tests {
         let all = SessionFilter::new();
         let mut t = Tracker::default();
         let first = List(vec![session(1, "rdp", false), session(2, "ssh", false)]);
-        let snap = poll(&mut { first }, &all, t.after_id(), false).unwrap();
+        let snap = poll(&mut { first }, &all, t.after_id(), false)
+            .unwrap()
+            .unwrap_or_default();
         assert_eq!(t.advance(snap), None);
         assert_eq!(t.after_id(), Some(2));
 
@@ -251,13 +259,17 @@ mod tests {
             session(3, "ssh", false),
             session(4, "rdp", true),
         ]);
-        let snap = poll(&mut second, &all, t.after_id(), false).unwrap();
+        let snap = poll(&mut second, &all, t.after_id(), false)
+            .unwrap()
+            .unwrap_or_default();
         let c = t.advance(snap).unwrap();
         assert_eq!(c.started, HashMap::from([("ssh", 1), ("rdp", 1)]));
         assert_eq!(c.ended, HashMap::from([("rdp", 2), ("ssh", 1)]));
 
         // The same list again: nothing changed (4 is not new any more).
-        let snap = poll(&mut second, &all, t.after_id(), false).unwrap();
+        let snap = poll(&mut second, &all, t.after_id(), false)
+            .unwrap()
+            .unwrap_or_default();
         assert_eq!(t.advance(snap), Some(Changes::default()));
     }
 }

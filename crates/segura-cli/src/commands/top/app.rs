@@ -170,6 +170,8 @@ pub enum Action {
     Poll,
     /// Drop this session (confirmed), through the path of `sessions drop`.
     Drop(SessionHash),
+    /// The operator declined to drop this session (written to the drop log).
+    Declined(SessionHash),
 }
 
 /// The last complete poll.
@@ -224,6 +226,14 @@ pub struct App {
 }
 
 impl App {
+    /// The session of the last poll with this session_id, for the drop log.
+    pub fn session_by_hash(&self, hash: &SessionHash) -> Option<&RemoteSession> {
+        self.rows
+            .iter()
+            .map(|r| &r.session)
+            .find(|s| s.session_id == *hash)
+    }
+
     /// An empty view of `appliance`, polled every `interval`.
     pub fn new(appliance: String, interval: Duration) -> Self {
         App {
@@ -496,7 +506,7 @@ impl App {
                     text: format!("session {} was not dropped", pending.hash.as_str()),
                     error: false,
                 });
-                Action::None
+                Action::Declined(pending.hash)
             }
             _ => Action::None,
         }
@@ -666,8 +676,12 @@ mod tests {
         ] {
             assert!(q.contains(part), "{q}");
         }
-        // Other keys do nothing while asking.
-        assert_eq!(a.on_key(key('q'), 10), Action::None);
+        // `q` declines, as `n` and Esc do.
+        assert_eq!(a.on_key(key('q'), 10), Action::Declined(p.hash.clone()));
+        assert_eq!(
+            a.session_by_hash(&p.hash).map(|s| s.user.as_str()),
+            Some("carol")
+        );
         assert_eq!(a.mode, Mode::Normal);
         assert!(a.status.as_ref().unwrap().text.contains("not dropped"));
         a.on_key(key('d'), 10);

@@ -91,6 +91,12 @@ pub fn run(ctx: &super::Ctx, args: &TopArgs) -> Result<(), CliError> {
     let server = Server {
         rt: Arc::new(rt),
         api: Arc::new(client),
+        drop_log: resolved.drop_log.as_ref().map(|p| p.value.clone()),
+        appliance: resolved
+            .url
+            .as_ref()
+            .map(|u| super::without_userinfo(&u.value))
+            .unwrap_or_default(),
     };
     let theme = ui::Theme {
         color: super::colour_allowed(&ctx.global),
@@ -180,7 +186,15 @@ fn event_loop(
                 Action::None => {}
                 Action::Quit => return Ok(()),
                 Action::Poll => poller.poll_now(),
-                Action::Drop(hash) => poller::drop_session(server.clone(), hash, tx.clone()),
+                Action::Drop(hash) => {
+                    let session = app.session_by_hash(&hash).cloned();
+                    poller::drop_session(server.clone(), hash, session, tx.clone());
+                }
+                Action::Declined(hash) => {
+                    if let Err(e) = poller::declined(server, &hash, app.session_by_hash(&hash)) {
+                        app.on_dropped(Err(e));
+                    }
+                }
             }
         }
     }

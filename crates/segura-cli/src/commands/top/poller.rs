@@ -3,6 +3,7 @@
 //! each on a thread of its own. Results come back to the terminal loop as [`Event`]s,
 //! so the screen never waits for the network.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
@@ -12,6 +13,8 @@ use segura_api::{SessionApi, SessionFilter};
 use segura_model::{RemoteSession, SessionHash};
 use tokio::runtime::Runtime;
 
+use super::super::drop::{append, execute, Known};
+use crate::drop_log::{DropLog, Outcome};
 use crate::exit::CliError;
 use crate::feed::{ApiFeed, Feed, Flow};
 use crate::progress::Progress;
@@ -49,6 +52,10 @@ pub struct Server {
     pub rt: Arc<Runtime>,
     /// The client.
     pub api: Arc<dyn SessionApi>,
+    /// The drop log (`None` when no path can be named: every drop is then refused).
+    pub drop_log: Option<PathBuf>,
+    /// The appliance's URL without any login, for the drop log.
+    pub appliance: String,
 }
 
 /// The poll thread's handle.
@@ -92,6 +99,10 @@ fn poll_loop(
     read: &AtomicU64,
     stop: &AtomicBool,
 ) {
+    // One feed for the view's life: it sends the ETag of the last list back, and a
+    // `304 Not Modified` keeps the previous poll's sessions.
+    let mut feed = ApiFeed::new(&server.rt, server.api.as_ref());
+    let mut last: Option<(Vec<RemoteSession>, u64)> = None;
     loop {
         // Requests made until now are answered by this poll.
         while woken.try_recv().is_ok() {}
@@ -100,7 +111,13 @@ fn poll_loop(
             return;
         }
         read.store(0, Ordering::Relaxed);
-        let event = match poll_once(server, filter, read, stop) {
+        let polled = poll_once(&mut feed, filter, read, stop).map(|fresh| {
+            if let Some(fresh) = fresh {
+                last = Some(fresh);
+            }
+            last.clone().unwrap_or_default()
+        });
+        let event = match polled {
             Ok((open, listed)) => Event::Polled(
                 open,
                 LastPoll {
@@ -122,16 +139,16 @@ fn poll_loop(
 }
 
 /// One poll: the open sessions that match (only those are kept), and how many were
-/// listed.
+/// listed; `None` when the list is unchanged since the feed's last one (a 304).
 fn poll_once(
-    server: &Server,
+    feed: &mut ApiFeed<'_>,
     filter: &SessionFilter,
     read: &AtomicU64,
     stop: &AtomicBool,
-) -> Result<(Vec<RemoteSession>, u64), CliError> {
+) -> Result<Option<(Vec<RemoteSession>, u64)>, CliError> {
     let mut open = Vec::new();
     let mut listed = 0u64;
-    ApiFeed::new(&server.rt, server.api.as_ref()).feed(
+    feed.feed(
         &mut |s| {
             if let Some(s) = s {
                 listed += 1;
@@ -148,14 +165,38 @@ fn poll_once(
         },
         &Progress::default(),
     )?;
-    Ok((open, listed))
+    Ok((!feed.unchanged()).then_some((open, listed)))
 }
 
-/// Drops `hash` on a thread of its own, through the path of `sessions drop`, and
+/// Drops `hash` (the session `session` of the last poll) on a thread of its own,
+/// through the path of `sessions drop` and with its record in the drop log, and
 /// reports the result on `events`.
-pub fn drop_session(server: Server, hash: SessionHash, events: Sender<Event>) {
+pub fn drop_session(
+    server: Server,
+    hash: SessionHash,
+    session: Option<RemoteSession>,
+    events: Sender<Event>,
+) {
     std::thread::spawn(move || {
-        let result = super::super::drop::execute(&server.rt, server.api.as_ref(), &hash);
+        let result = open_log(&server).and_then(|log| {
+            let known = Known {
+                lookup: if session.is_some() {
+                    "open"
+                } else {
+                    "not_listed"
+                },
+                session: session.as_ref(),
+                reason: None,
+            };
+            execute(
+                &server.rt,
+                server.api.as_ref(),
+                &log,
+                &server.appliance,
+                &hash,
+                &known,
+            )
+        });
         let line = match result {
             Ok(Some(message)) => Ok(format!(
                 "dropped session {}: {}",
@@ -167,4 +208,46 @@ pub fn drop_session(server: Server, hash: SessionHash, events: Sender<Event>) {
         };
         let _ = events.send(Event::Dropped(line));
     });
+}
+
+/// Writes the operator's "no" to the drop log, as `sessions drop` does; a log that
+/// cannot be written is reported on the status line.
+pub fn declined(
+    server: &Server,
+    hash: &SessionHash,
+    session: Option<&RemoteSession>,
+) -> Result<(), String> {
+    let known = Known {
+        lookup: if session.is_some() {
+            "open"
+        } else {
+            "not_listed"
+        },
+        session,
+        reason: None,
+    };
+    open_log(server)
+        .and_then(|log| {
+            append(
+                &log,
+                &server.appliance,
+                hash,
+                &known,
+                Outcome::Declined,
+                None,
+                None,
+            )
+        })
+        .map_err(|e| one_line(&e))
+}
+
+/// The drop log, opened (and created 0600) for one record.
+fn open_log(server: &Server) -> Result<DropLog, CliError> {
+    let path = server.drop_log.as_ref().ok_or_else(|| {
+        CliError::config(
+            "no drop log can be named: this system has no state or data directory; nothing was dropped",
+            "set `drop_log` in the profile, or SEGURA_DROP_LOG",
+        )
+    })?;
+    DropLog::open(path)
 }
