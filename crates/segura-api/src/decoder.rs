@@ -330,6 +330,14 @@ impl ListDecoder {
         std::mem::take(&mut self.session)
     }
 
+    /// Exchanges the session found by the last [`Step::Session`] with `other`: the caller
+    /// keeps the session, and the decoder fills `other` (reusing its buffers) next. A
+    /// consumer that hands sessions to another thread recycles them this way without
+    /// copying or allocating per session.
+    pub fn swap_session(&mut self, other: &mut RemoteSession) {
+        std::mem::swap(&mut self.session, other);
+    }
+
     /// How many sessions have been decoded.
     pub fn sessions_decoded(&self) -> u64 {
         self.sessions

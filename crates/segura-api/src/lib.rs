@@ -87,7 +87,7 @@ pub use expr::{ExprError, Expression};
 pub use filter::{Pattern, SessionFilter, TimeWindow};
 pub use memory::InMemoryApi;
 pub use stream::{ByteObserver, ByteStream, Next, ReaderSource, SessionStream};
-pub use text::{duration_text, human_duration, sanitize, Redactor};
+pub use text::{duration_text, human_duration, sanitize, HumanDuration, Redactor};
 pub use time::ApplianceZone;
 pub use token::{parse_token_answer, TokenAnswer, MAX_TOKEN_LIFETIME};
 pub use transport::{BodyChunks, Transport, TransportError, TransportErrorKind, TransportResponse};

@@ -496,6 +496,12 @@ impl<R: Read> ReaderSource<R> {
         }
     }
 
+    /// Exchanges the session of the last [`Next::Session`] with `other` (see
+    /// [`ListDecoder::swap_session`]): the caller keeps it, and `other` is filled next.
+    pub fn swap_session(&mut self, other: &mut RemoteSession) {
+        self.driver.decoder.swap_session(other);
+    }
+
     /// Like [`ReaderSource::next_ref`], and also reports [`Next::Idle`] before each read
     /// of the reader, which may block: the moment for a consumer to flush its output.
     pub fn next_event(&mut self) -> Option<Result<Next<'_>, Error>> {

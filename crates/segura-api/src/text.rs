@@ -265,27 +265,37 @@ impl Redactor {
 /// A session length for people: `45s`, `2m 52s`, `3h 5m`, `1d 3h` (two units at
 /// most, the larger first). Waits and deadlines in messages use [`duration_text`].
 pub fn human_duration(secs: u64) -> String {
-    let (d, h, m, s) = (
-        secs / 86_400,
-        (secs / 3600) % 24,
-        (secs / 60) % 60,
-        secs % 60,
-    );
-    let pair = |a: u64, ua: &str, b: u64, ub: &str| {
-        if b == 0 {
-            format!("{a}{ua}")
+    HumanDuration(secs).to_string()
+}
+
+/// [`human_duration`] as a `Display` value, to write it without an allocation of its
+/// own (as the audit's finding details do).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HumanDuration(pub u64);
+
+impl std::fmt::Display for HumanDuration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secs = self.0;
+        let (d, h, m, s) = (
+            secs / 86_400,
+            (secs / 3600) % 24,
+            (secs / 60) % 60,
+            secs % 60,
+        );
+        let (a, ua, b, ub) = if d > 0 {
+            (d, "d", h, "h")
+        } else if h > 0 {
+            (h, "h", m, "m")
+        } else if m > 0 {
+            (m, "m", s, "s")
         } else {
-            format!("{a}{ua} {b}{ub}")
+            return write!(f, "{s}s");
+        };
+        if b == 0 {
+            write!(f, "{a}{ua}")
+        } else {
+            write!(f, "{a}{ua} {b}{ub}")
         }
-    };
-    if d > 0 {
-        pair(d, "d", h, "h")
-    } else if h > 0 {
-        pair(h, "h", m, "m")
-    } else if m > 0 {
-        pair(m, "m", s, "s")
-    } else {
-        format!("{s}s")
     }
 }
 

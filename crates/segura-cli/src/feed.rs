@@ -15,6 +15,8 @@ use tokio::runtime::Runtime;
 use crate::exit::{CliError, Progressed};
 use crate::progress::Progress;
 
+mod ahead;
+
 /// What a consumer wants after a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flow {
@@ -152,7 +154,7 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// `reader`, decompressed when its first bytes say it is gzip. The decompression runs
 /// on a thread of its own ([`ReadAhead`]), so inflating and decoding use both cores.
-fn maybe_gunzip(reader: impl Read + Send + 'static) -> std::io::Result<Box<dyn Read>> {
+fn maybe_gunzip(reader: impl Read + Send + 'static) -> std::io::Result<Box<dyn Read + Send>> {
     let mut buffered = BufReader::with_capacity(64 * 1024, reader);
     let head = loop {
         match buffered.fill_buf() {
@@ -297,14 +299,8 @@ impl Feed for InputFeed {
             None => reader,
         };
         let reader = maybe_gunzip(reader).map_err(|e| input_error(&name, e))?;
-        let mut src = ReaderSource::new(reader, name);
-        loop {
-            if let Some(end) = on_event(src.next_event(), on) {
-                return end
-                    .map_err(|e| with_progress(e, src.bytes_received(), src.sessions_received()));
-            }
-            progress.update(src.bytes_received(), src.sessions_received());
-        }
+        // Decoded on a thread of its own while this one consumes (see `ahead`).
+        ahead::feed(ReaderSource::new(reader, name), on, progress)
     }
 }
 

@@ -25,6 +25,10 @@ pub enum Contender {
     SeguraFilter,
     /// `segura sessions audit` on the same file: findings, not sessions.
     SeguraAudit,
+    /// `segura sessions stats --by user` on the same file: one line per group.
+    SeguraStats,
+    /// `segura sessions report --out FILE.html` on the same file: the HTML report.
+    SeguraReport,
     SeguraHttp,
     /// `segura --input body.json.gz`: the same list, gzip-compressed on disk.
     SeguraGzip,
@@ -40,10 +44,12 @@ pub enum Contender {
 }
 
 impl Contender {
-    pub const ALL: [Contender; 11] = [
+    pub const ALL: [Contender; 13] = [
         Contender::SeguraInput,
         Contender::SeguraFilter,
         Contender::SeguraAudit,
+        Contender::SeguraStats,
+        Contender::SeguraReport,
         Contender::SeguraHttp,
         Contender::SeguraGzip,
         Contender::SeguraHttpsGzip,
@@ -59,6 +65,8 @@ impl Contender {
             Contender::SeguraInput => "segura --input",
             Contender::SeguraFilter => "segura --input --filter",
             Contender::SeguraAudit => "segura audit",
+            Contender::SeguraStats => "segura stats",
+            Contender::SeguraReport => "segura report",
             Contender::SeguraHttp => "segura over HTTP",
             Contender::SeguraGzip => "segura --input .gz",
             Contender::SeguraHttpsGzip => "segura HTTPS+gzip",
@@ -75,6 +83,8 @@ impl Contender {
             Contender::SeguraInput => "segura-input",
             Contender::SeguraFilter => "segura-filter",
             Contender::SeguraAudit => "segura-audit",
+            Contender::SeguraStats => "segura-stats",
+            Contender::SeguraReport => "segura-report",
             Contender::SeguraHttp => "segura-http",
             Contender::SeguraGzip => "segura-gzip",
             Contender::SeguraHttpsGzip => "segura-https-gzip",
@@ -87,9 +97,16 @@ impl Contender {
     }
 
     /// Whether its output is the list of sessions (compared with the generator's
-    /// lines); `segura audit` prints findings instead, `cat` the body.
+    /// lines); `segura audit` prints findings instead, `stats` groups, `report` an
+    /// HTML file, `cat` the body.
     pub fn lists_sessions(self) -> bool {
-        !matches!(self, Contender::SeguraAudit | Contender::CatPipe)
+        !matches!(
+            self,
+            Contender::SeguraAudit
+                | Contender::SeguraStats
+                | Contender::SeguraReport
+                | Contender::CatPipe
+        )
     }
 
     pub fn color(self) -> &'static str {
@@ -97,6 +114,8 @@ impl Contender {
             Contender::SeguraInput => "#1f77b4",
             Contender::SeguraFilter => "#17becf",
             Contender::SeguraAudit => "#8c564b",
+            Contender::SeguraStats => "#c49c94",
+            Contender::SeguraReport => "#dbdb8d",
             Contender::SeguraHttp => "#2ca02c",
             Contender::SeguraGzip => "#bcbd22",
             Contender::SeguraHttpsGzip => "#98df8a",
@@ -218,6 +237,23 @@ pub fn spec(contender: Contender, bins: &Bins, work: &Path, inputs: &Inputs<'_>)
             ]),
             env: isolated_env(work, None),
         },
+        Contender::SeguraStats => Spec {
+            program: bins.segura.clone(),
+            args: strings(&[
+                "sessions", "stats", "--input", &body, "--by", "user", "-o", "ndjson",
+            ]),
+            env: isolated_env(work, None),
+        },
+        Contender::SeguraReport => {
+            let html = work.join("report.html").to_string_lossy().into_owned();
+            Spec {
+                program: bins.segura.clone(),
+                args: strings(&[
+                    "sessions", "report", "--input", &body, "--out", &html, "--now", AUDIT_NOW,
+                ]),
+                env: isolated_env(work, None),
+            }
+        }
         Contender::SeguraHttp => Spec {
             program: bins.segura.clone(),
             args: strings(&["sessions", "list", "-o", "ndjson", "--no-compression"]),

@@ -41,13 +41,13 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{Datelike, NaiveDateTime, NaiveTime, TimeDelta, Timelike};
-use segura_model::{format_datetime, RemoteSession, SessionId};
+use segura_model::{format_datetime, write_json_str, RemoteSession, SessionId};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use crate::error::Error;
 use crate::stream::SessionStream;
-use crate::text::human_duration;
+use crate::text::HumanDuration;
 use crate::{HashMap, HashSet};
 
 pub use overview::{Longest, Overview, Ranked, TOP_N};
@@ -392,6 +392,36 @@ impl Serialize for Finding {
     }
 }
 
+impl Finding {
+    /// Appends the finding as one compact JSON object: exactly the bytes
+    /// `serde_json::to_writer` writes for it (a test checks), without serde's per-key
+    /// dispatch, for outputs that print millions of findings.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        let (mut b1, mut b2) = ([0u8; 19], [0u8; 19]);
+        out.extend_from_slice(b"{\"rule\":\"");
+        out.extend_from_slice(self.rule.as_str().as_bytes());
+        out.extend_from_slice(b"\",\"severity\":\"");
+        out.extend_from_slice(self.severity.as_str().as_bytes());
+        out.extend_from_slice(b"\",\"subject\":");
+        write_json_str(out, &self.subject);
+        out.extend_from_slice(b",\"sessions\":[");
+        let mut ids = itoa::Buffer::new();
+        for (k, id) in self.sessions.iter().enumerate() {
+            if k > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(ids.format(id.get()).as_bytes());
+        }
+        out.extend_from_slice(b"],\"first\":\"");
+        out.extend_from_slice(format_datetime(&self.first, &mut b1).as_bytes());
+        out.extend_from_slice(b"\",\"last\":\"");
+        out.extend_from_slice(format_datetime(&self.last, &mut b2).as_bytes());
+        out.extend_from_slice(b"\",\"detail\":");
+        write_json_str(out, &self.detail);
+        out.push(b'}');
+    }
+}
+
 /// The order of a report: worst first, then by rule, by first time, by subject.
 pub fn finding_order(a: &Finding, b: &Finding) -> Ordering {
     b.severity
@@ -708,11 +738,34 @@ pub struct Auditor {
     sessions: u64,
 }
 
-fn plural(n: usize, one: &str) -> String {
-    if n == 1 {
-        format!("{n} {one}")
-    } else {
-        format!("{n} {one}s")
+/// `1 session`, `2 sessions`.
+struct Plural<'a>(usize, &'a str);
+
+impl fmt::Display for Plural<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Plural(n, one) = *self;
+        if n == 1 {
+            write!(f, "{n} {one}")
+        } else {
+            write!(f, "{n} {one}s")
+        }
+    }
+}
+
+fn plural(n: usize, one: &str) -> Plural<'_> {
+    Plural(n, one)
+}
+
+/// ` on DEVICE`, or nothing for a session without a device.
+struct OnDevice<'a>(&'a str);
+
+impl fmt::Display for OnDevice<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            write!(f, " on {}", self.0)
+        }
     }
 }
 
@@ -798,20 +851,13 @@ impl Auditor {
             return;
         }
         self.sessions += 1;
-        let on = |s: &RemoteSession, d: &str| {
-            if d.is_empty() {
-                String::new()
-            } else {
-                format!(" on {d}", d = s.device)
-            }
-        };
         if self.runs(RuleId::NoTicket, s)
             && s.request.as_deref().is_none_or(|r| r.trim().is_empty())
             && s.itsm.as_deref().is_none_or(|r| r.trim().is_empty())
         {
             let detail = format!(
                 "session{} with credential {:?} has neither an access request nor an ITSM ticket",
-                on(s, &s.device),
+                OnDevice(&s.device),
                 s.credential
             );
             emit(self.single(RuleId::NoTicket, s, detail));
@@ -824,9 +870,9 @@ impl Auditor {
             if self.runs(RuleId::LongSession, s) && secs > self.config.long_session_secs {
                 let detail = format!(
                     "session{} lasted {} (threshold {})",
-                    on(s, &s.device),
-                    human_duration(secs),
-                    human_duration(self.config.long_session_secs)
+                    OnDevice(&s.device),
+                    HumanDuration(secs),
+                    HumanDuration(self.config.long_session_secs)
                 );
                 emit(self.single(RuleId::LongSession, s, detail));
             }
@@ -835,9 +881,9 @@ impl Auditor {
             if open > self.config.long_open_secs {
                 let detail = format!(
                     "session{} open for {} (threshold {})",
-                    on(s, &s.device),
-                    human_duration(open),
-                    human_duration(self.config.long_open_secs)
+                    OnDevice(&s.device),
+                    HumanDuration(open),
+                    HumanDuration(self.config.long_open_secs)
                 );
                 emit(self.single(RuleId::LongOpen, s, detail));
             }
@@ -845,7 +891,7 @@ impl Auditor {
         if self.runs(RuleId::OffHours, s) && !self.config.business_hours.contains(s.start) {
             let detail = format!(
                 "session{} started {} at {:02}:{:02}, outside business hours",
-                on(s, &s.device),
+                OnDevice(&s.device),
                 s.start.weekday(),
                 s.start.hour(),
                 s.start.minute()
@@ -1050,7 +1096,7 @@ fn sweep_finding(
     let detail = format!(
         "sessions to {at_least}{} within {}",
         plural(devices.len(), "distinct device"),
-        human_duration(window)
+        HumanDuration(window)
     );
     acc.into_finding(RuleId::DeviceSweep, sev, user, detail)
 }
@@ -1254,5 +1300,39 @@ mod tests {
         assert_eq!(findings[0].rule, RuleId::LongOpen);
         let json = serde_json::to_string(&findings[0]).unwrap();
         assert!(json.starts_with(r#"{"rule":"long-open","severity":"high","subject":"a","sessions":[0],"first":"2024-03-16 10:00:00""#), "{json}");
+    }
+
+    #[test]
+    fn the_direct_writer_writes_serde_json_s_bytes() {
+        let texts = [
+            "",
+            "alice",
+            "ação \"q\" \\ back",
+            "ctl \u{1}\u{8}\u{c}\n\r\t\u{1f}\u{7f} end",
+            "emoji 🔐 and \u{2028}",
+        ];
+        let mut out = Vec::new();
+        for (k, text) in texts.iter().enumerate() {
+            for rule in RuleId::ALL {
+                let f = Finding {
+                    rule,
+                    severity: Severity::ALL[k % 3],
+                    subject: (*text).to_owned(),
+                    sessions: (0..k as u64)
+                        .map(|i| SessionId::new(i * 977 + u64::from(k == 4) * u64::MAX / 2))
+                        .collect(),
+                    session_count: k as u64,
+                    first: t("2024-03-16 10:00:00"),
+                    last: t("2024-12-31 23:59:59"),
+                    detail: format!("{text} on {text}"),
+                };
+                out.clear();
+                f.write_json(&mut out);
+                assert_eq!(
+                    String::from_utf8(out.clone()).unwrap(),
+                    serde_json::to_string(&f).unwrap()
+                );
+            }
+        }
     }
 }

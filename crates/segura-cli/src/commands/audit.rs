@@ -173,6 +173,8 @@ pub struct FindingPrinter<W: Write> {
     opts: OutputOpts,
     printed: u64,
     held: Vec<Finding>,
+    /// The line being written, reused.
+    line: Vec<u8>,
 }
 
 /// One CSV record, quoted as RFC 4180 wants.
@@ -190,6 +192,7 @@ impl<W: Write> FindingPrinter<W> {
             opts: opts.clone(),
             printed: 0,
             held: Vec::new(),
+            line: Vec::new(),
         };
         if opts.format == Format::Csv {
             let header = csv_record(&CSV_HEADER)?;
@@ -204,13 +207,17 @@ impl<W: Write> FindingPrinter<W> {
             Format::Table | Format::Wide => self.held.push(f.clone()),
             // SIEM formats are refused before the command runs.
             Format::Ndjson | Format::Siem(_) => {
-                serde_json::to_writer(&mut self.out, f).map_err(io::Error::other)?;
-                self.out.write_all(b"\n")?;
+                self.line.clear();
+                f.write_json(&mut self.line);
+                self.line.push(b'\n');
+                self.out.write_all(&self.line)?;
             }
             Format::Json => {
-                self.out
-                    .write_all(if self.printed == 0 { b"[\n" } else { b",\n" })?;
-                serde_json::to_writer(&mut self.out, f).map_err(io::Error::other)?;
+                self.line.clear();
+                self.line
+                    .extend_from_slice(if self.printed == 0 { b"[\n" } else { b",\n" });
+                f.write_json(&mut self.line);
+                self.out.write_all(&self.line)?;
             }
             Format::Csv => {
                 let raw = self.opts.csv_raw;
