@@ -32,7 +32,7 @@ use std::path::Path;
 use crate::args::Args;
 use crate::util::{self, Error};
 
-use contender::available_contenders;
+use contender::{available_contenders, Contender};
 use criterion::{describe_criterion, read_criterion};
 use latency::measure_latency;
 use plot::scaling_svg;
@@ -58,6 +58,18 @@ pub fn run(mut args: Args) -> Result<(), Error> {
             .ok_or_else(|| Error::new(format!("--runs wants a positive number, not {r:?}")))?,
         None => 3,
     };
+    let only: Option<Vec<String>> = args
+        .value("--only")?
+        .map(|o| o.split(',').map(|s| s.trim().to_owned()).collect());
+    if let Some(o) = &only {
+        let known: Vec<&str> = Contender::ALL.iter().map(|c| c.slug()).collect();
+        if let Some(bad) = o.iter().find(|s| !known.contains(&s.as_str())) {
+            return Err(Error::new(format!(
+                "--only: no contender {bad:?}; the contenders are {}",
+                known.join(", ")
+            )));
+        }
+    }
     args.finish()?;
 
     let root = util::project_root();
@@ -69,7 +81,7 @@ pub fn run(mut args: Args) -> Result<(), Error> {
     if !time_tool {
         eprintln!("/usr/bin/time is absent: peak RSS is reported as n/a");
     }
-    let contenders = available_contenders();
+    let contenders = available_contenders(only.as_deref());
 
     let mut results = Vec::new();
     for &n in &sessions {

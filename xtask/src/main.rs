@@ -38,10 +38,12 @@ Tasks:
                          the publish dry run; without --dry-run, commit and tag vX.Y.Z.
   dist                   Release build of `segura` and `segura-mock` into target/dist/
                          with shell completions, the man page and SHA256SUMS.
-  bench [--sessions 10000,100000,1000000] [--runs 3] [--quick]
-                         Release build, then time `segura sessions list -o ndjson` against
-                         jq, python3 and a serde program on generated bodies; writes
-                         docs/perf/results.json and docs/perf/scaling.svg.
+  bench [--sessions 10000,100000,1000000] [--runs 3] [--quick] [--only SLUG,...]
+                         Release build, then time `segura sessions list -o ndjson` (and
+                         its filter, sort, audit, stats, report, gzip and HTTP runs)
+                         against the baselines, cat, jq and python3 on generated bodies;
+                         writes docs/perf/results.json and docs/perf/scaling.svg.
+                         --only keeps some contenders (segura-input, segura-sort, ...).
   ci                     Run what CI runs: fmt, codegen --check, tidy, clippy, tests, docs.
   help                   Show this message.
 ";

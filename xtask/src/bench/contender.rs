@@ -25,6 +25,9 @@ pub enum Contender {
     SeguraFilter,
     /// `segura sessions audit` on the same file: findings, not sessions.
     SeguraAudit,
+    /// `segura sessions list --sort -start` on the same file, with no `--limit`: the
+    /// full sort, spilling sorted runs past `--sort-memory` (256 MiB by default).
+    SeguraSort,
     /// `segura sessions stats --by user` on the same file: one line per group.
     SeguraStats,
     /// `segura sessions report --out FILE.html` on the same file: the HTML report.
@@ -44,9 +47,10 @@ pub enum Contender {
 }
 
 impl Contender {
-    pub const ALL: [Contender; 13] = [
+    pub const ALL: [Contender; 14] = [
         Contender::SeguraInput,
         Contender::SeguraFilter,
+        Contender::SeguraSort,
         Contender::SeguraAudit,
         Contender::SeguraStats,
         Contender::SeguraReport,
@@ -65,6 +69,7 @@ impl Contender {
             Contender::SeguraInput => "segura --input",
             Contender::SeguraFilter => "segura --input --filter",
             Contender::SeguraAudit => "segura audit",
+            Contender::SeguraSort => "segura --sort -start",
             Contender::SeguraStats => "segura stats",
             Contender::SeguraReport => "segura report",
             Contender::SeguraHttp => "segura over HTTP",
@@ -83,6 +88,7 @@ impl Contender {
             Contender::SeguraInput => "segura-input",
             Contender::SeguraFilter => "segura-filter",
             Contender::SeguraAudit => "segura-audit",
+            Contender::SeguraSort => "segura-sort",
             Contender::SeguraStats => "segura-stats",
             Contender::SeguraReport => "segura-report",
             Contender::SeguraHttp => "segura-http",
@@ -97,12 +103,14 @@ impl Contender {
     }
 
     /// Whether its output is the list of sessions (compared with the generator's
-    /// lines); `segura audit` prints findings instead, `stats` groups, `report` an
-    /// HTML file, `cat` the body.
+    /// lines, in their order); `segura --sort` prints them in another order (its
+    /// output equals the in-memory sort's, which the tests check), `segura audit`
+    /// findings, `stats` groups, `report` an HTML file, `cat` the body.
     pub fn lists_sessions(self) -> bool {
         !matches!(
             self,
-            Contender::SeguraAudit
+            Contender::SeguraSort
+                | Contender::SeguraAudit
                 | Contender::SeguraStats
                 | Contender::SeguraReport
                 | Contender::CatPipe
@@ -114,6 +122,7 @@ impl Contender {
             Contender::SeguraInput => "#1f77b4",
             Contender::SeguraFilter => "#17becf",
             Contender::SeguraAudit => "#8c564b",
+            Contender::SeguraSort => "#aec7e8",
             Contender::SeguraStats => "#c49c94",
             Contender::SeguraReport => "#dbdb8d",
             Contender::SeguraHttp => "#2ca02c",
@@ -128,10 +137,12 @@ impl Contender {
     }
 }
 
-/// Whether each contender can run here: jq and python3 are optional tools.
-pub fn available_contenders() -> Vec<(Contender, Option<String>)> {
+/// Whether each contender can run here: jq and python3 are optional tools. With
+/// `only` (slugs), the others are left out.
+pub fn available_contenders(only: Option<&[String]>) -> Vec<(Contender, Option<String>)> {
     Contender::ALL
         .iter()
+        .filter(|c| only.is_none_or(|o| o.iter().any(|s| s == c.slug())))
         .map(|&c| {
             let missing = match c {
                 Contender::Jq => (!on_path("jq")).then(|| "jq is not on PATH".to_owned()),
@@ -234,6 +245,13 @@ pub fn spec(contender: Contender, bins: &Bins, work: &Path, inputs: &Inputs<'_>)
             program: bins.segura.clone(),
             args: strings(&[
                 "sessions", "audit", "--input", &body, "-o", "ndjson", "--now", AUDIT_NOW,
+            ]),
+            env: isolated_env(work, None),
+        },
+        Contender::SeguraSort => Spec {
+            program: bins.segura.clone(),
+            args: strings(&[
+                "sessions", "list", "--input", &body, "-o", "ndjson", "--sort", "-start",
             ]),
             env: isolated_env(work, None),
         },

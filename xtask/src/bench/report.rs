@@ -206,6 +206,19 @@ pub fn evaluate(rows: &[Row], latency: &Latency, criterion: &[CriterionFigure]) 
             _ => "not measured".to_owned(),
         },
     });
+    let sort = at(Contender::SeguraSort, largest);
+    let (ratio, rss) = (sort.and_then(|r| r.ratio), sort.and_then(|r| r.rss_mib));
+    out.push(Verdict {
+        target: format!(
+            "segura --sort -start ≤3× the time of segura --input, peak RSS ≤300 MiB at {largest} sessions"
+        ),
+        pass: ratio.zip(rss).map(|(t, m)| t <= 3.0 && m <= 300.0),
+        measured: match (ratio, rss) {
+            (Some(t), Some(m)) => format!("{t:.2}×, {m:.1} MiB"),
+            (Some(t), None) => format!("{t:.2}×"),
+            _ => "not measured".to_owned(),
+        },
+    });
     for c in [
         Contender::SeguraAudit,
         Contender::SeguraStats,
