@@ -38,6 +38,7 @@ mod overview;
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::fmt;
+use std::sync::Arc;
 use std::str::FromStr;
 
 use chrono::{Datelike, NaiveDateTime, NaiveTime, TimeDelta, Timelike};
@@ -642,7 +643,7 @@ struct Interval {
     end: NaiveDateTime,
     start: NaiveDateTime,
     id: SessionId,
-    origin: String,
+    origin: Arc<str>,
 }
 
 impl Ord for Interval {
@@ -672,15 +673,16 @@ fn lower(s: &str) -> std::borrow::Cow<'_, str> {
 /// name: only names in the window are held.
 #[derive(Debug, Default)]
 struct Counts {
-    per: HashMap<String, u32>,
+    per: HashMap<Arc<str>, u32>,
 }
 
 impl Counts {
-    fn add(&mut self, name: &str) {
-        match self.per.get_mut(name) {
+    /// Counts `name` once more; the name is shared with the window's entry, not copied.
+    fn add(&mut self, name: &Arc<str>) {
+        match self.per.get_mut(&**name) {
             Some(n) => *n += 1,
             None => {
-                self.per.insert(name.to_owned(), 1);
+                self.per.insert(Arc::clone(name), 1);
             }
         }
     }
@@ -716,7 +718,7 @@ struct UserAgg {
     /// The current run of overlapping sessions from several origins.
     cluster: Option<(Acc, HashSet<String>)>,
     /// Starts in the sweep window: (start, id, last, device).
-    window: VecDeque<(NaiveDateTime, SessionId, NaiveDateTime, String)>,
+    window: VecDeque<(NaiveDateTime, SessionId, NaiveDateTime, Arc<str>)>,
     window_devices: Counts,
     /// The current sweep.
     sweep: Option<(Acc, HashSet<String>)>,
@@ -1120,7 +1122,8 @@ fn concurrent_add(
             u.active_origins.remove(&gone.origin);
         }
     }
-    let origin = lower(&s.origin_ip).into_owned();
+    // One allocation per session, shared by the heap entry and the count.
+    let origin: Arc<str> = Arc::from(lower(&s.origin_ip));
     let others = u.active_origins.distinct() - usize::from(u.active_origins.has(&origin));
     let end = match s.end {
         Some(e) => e.max(s.start),
@@ -1132,8 +1135,8 @@ fn concurrent_add(
                 // Every session since the cluster started overlapped another origin
                 // (or the cluster would have ended): they are members already.
                 acc.add(s.id, s.start, end);
-                if origins.len() < MAX_NAMED && !origins.contains(&origin) {
-                    origins.insert(origin.clone());
+                if origins.len() < MAX_NAMED && !origins.contains(&*origin) {
+                    origins.insert(origin.to_string());
                 }
             }
             None => {
@@ -1159,12 +1162,12 @@ fn concurrent_add(
                         }
                     }
                     if origins.len() < MAX_NAMED {
-                        origins.insert(i.origin.clone());
+                        origins.insert(i.origin.to_string());
                     }
                 }
                 if let Some(mut acc) = acc {
                     acc.add(s.id, s.start, end);
-                    origins.insert(origin.clone());
+                    origins.insert(origin.to_string());
                     u.cluster = Some((acc, origins));
                 }
             }
@@ -1201,24 +1204,25 @@ fn sweep_add(
             u.window_devices.remove(&device);
         }
     }
-    let device = lower(&s.device).into_owned();
+    // One allocation per session, shared by the window entry and the count.
+    let device: Arc<str> = Arc::from(lower(&s.device));
     u.window_devices.add(&device);
     u.window
-        .push_back((s.start, s.id, session_last(s), device.clone()));
+        .push_back((s.start, s.id, session_last(s), Arc::clone(&device)));
     if u.window_devices.distinct() >= min_devices.max(1) {
         match &mut u.sweep {
             Some((acc, devices)) => {
                 // Past the listed maximum, devices are no longer told apart.
-                if devices.len() < MAX_FINDING_SESSIONS && !devices.contains(&device) {
+                if devices.len() < MAX_FINDING_SESSIONS && !devices.contains(&*device) {
                     acc.add_session(s);
-                    devices.insert(device);
+                    devices.insert(device.to_string());
                 }
             }
             None => {
                 let mut acc: Option<Acc> = None;
                 let mut devices = HashSet::default();
                 for (start, id, last, d) in &u.window {
-                    if !devices.insert(d.clone()) {
+                    if !devices.insert(d.to_string()) {
                         continue;
                     }
                     match &mut acc {
