@@ -38,8 +38,8 @@ mod overview;
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::fmt;
-use std::sync::Arc;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDateTime, NaiveTime, TimeDelta, Timelike};
 use segura_model::{format_datetime, write_json_str, RemoteSession, SessionId};
