@@ -167,6 +167,9 @@ pub(super) struct Checker {
     /// The words of the source met so far, in reading order, to tell which
     /// occurrence of a word an error is about.
     seen: Vec<String>,
+    /// Whether the part being checked lies inside a constant part that is evaluated
+    /// as a whole, so that its own constant parts are not evaluated again.
+    in_constant: bool,
 }
 
 impl Checker {
@@ -175,6 +178,7 @@ impl Checker {
             scope: Vec::new(),
             constants: Context::default(),
             seen: Vec::new(),
+            in_constant: false,
         }
     }
 
@@ -199,6 +203,23 @@ impl Checker {
 
     pub(super) fn check(&mut self, e: &IdedExpr) -> Result<Ty, TypeError> {
         let mark = self.seen.len();
+        // Only the outermost constant part is evaluated.
+        let fold = !self.in_constant && !matches!(e.expr, Expr::Literal(_)) && constant(e);
+        let outer = self.in_constant;
+        self.in_constant = outer || fold;
+        let ty = self.node(e, mark);
+        self.in_constant = outer;
+        let ty = ty?;
+        if fold {
+            if let Err(err) = Value::resolve(e, &self.constants) {
+                return self.fail(mark, first_word(e), err.to_string());
+            }
+        }
+        Ok(ty)
+    }
+
+    /// The type of `e`, its parts checked; `mark` is where its reading began.
+    fn node(&mut self, e: &IdedExpr, mark: usize) -> Result<Ty, TypeError> {
         let ty = match &e.expr {
             Expr::Literal(v) => literal(v),
             Expr::Ident(name) => self.ident(name)?,
@@ -273,11 +294,6 @@ impl Checker {
             Expr::Call(call) => self.call(call)?,
             Expr::Unspecified => Ty::Dyn,
         };
-        if constant(e) && !matches!(e.expr, Expr::Literal(_)) {
-            if let Err(err) = Value::resolve(e, &self.constants) {
-                return self.fail(mark, first_word(e), err.to_string());
-            }
-        }
         Ok(ty)
     }
 
