@@ -81,13 +81,8 @@ pub fn parse_drop_answer(status: u16, body: &[u8]) -> Result<DropResponse, Error
             0,
         )),
         Err(e) => {
-            let detail = if let Some(page) = crate::error::html_page(trimmed.as_bytes()) {
-                format!("an HTML page, not JSON: {page}")
-            } else if e.is_eof() {
-                "the JSON ends early".to_owned()
-            } else {
-                format!("not the API's JSON: {e}")
-            };
+            let detail = crate::error::why_not_json(trimmed, &e)
+                .unwrap_or_else(|| format!("not the API's JSON: {e}"));
             Err(not_understood(
                 &detail,
                 e.is_eof(),

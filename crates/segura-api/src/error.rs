@@ -573,6 +573,20 @@ pub(crate) fn html_page(body: &[u8]) -> Option<String> {
     trimmed.starts_with('<').then(|| clip(&html_text(trimmed)))
 }
 
+/// Why `body`, which `serde_json` refused with `e`, is not the API's JSON, when that
+/// can be said without quoting the body: an HTML page (named by [`html_page`]) or JSON
+/// that ends early. `None` for any other JSON error; the caller decides whether the
+/// parser's message may be shown.
+pub(crate) fn why_not_json(body: &str, e: &serde_json::Error) -> Option<String> {
+    if let Some(page) = html_page(body.as_bytes()) {
+        Some(format!("an HTML page, not JSON: {page}"))
+    } else if e.is_eof() {
+        Some("the JSON ends early".to_owned())
+    } else {
+        None
+    }
+}
+
 /// Text of an HTML page for a message: its `<title>`, else the tags stripped.
 fn html_text(body: &str) -> String {
     let lower = body.to_ascii_lowercase();

@@ -141,14 +141,12 @@ pub fn parse_web_session_answer(
     let value: serde_json::Value = match serde_json::from_str(trimmed) {
         Ok(v) => v,
         Err(e) => {
+            // The parser's own message may quote the body, and with it a secret.
             let detail = if trimmed.is_empty() {
                 "an empty body".to_owned()
-            } else if let Some(page) = crate::error::html_page(trimmed.as_bytes()) {
-                format!("an HTML page, not JSON: {page}")
-            } else if e.is_eof() {
-                "the JSON ends early".to_owned()
             } else {
-                "not the API's JSON".to_owned()
+                crate::error::why_not_json(trimmed, &e)
+                    .unwrap_or_else(|| "not the API's JSON".to_owned())
             };
             return Err(not_understood(&detail, e.is_eof()));
         }
@@ -158,9 +156,8 @@ pub fn parse_web_session_answer(
     if let Some((url, token)) = &found {
         register(&redactor, url, token);
     }
-    let is_error = serde_json::from_value::<segura_model::Envelope>(value.clone())
-        .map(|e| e.is_error())
-        .unwrap_or(false);
+    let is_error = <segura_model::Envelope as serde::Deserialize>::deserialize(&value)
+        .is_ok_and(|e| e.is_error());
     if is_error {
         return Err(redactor.scrub(web_session_refusal(classify_response(status, body, None))));
     }
