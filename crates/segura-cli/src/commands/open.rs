@@ -93,11 +93,14 @@ pub fn print(
             writeln!(out, "{text}")?;
         }
         Format::Csv => {
+            // A URL's query and a token may hold commas or quotes: the csv writer
+            // quotes them as needed.
+            let mut w = csv::Writer::from_writer(&mut out);
             if !opts.no_headers {
-                writeln!(out, "url,token")?;
+                w.write_record(["url", "token"])?;
             }
-            // Neither value holds a comma, a quote or a line break: no quoting needed.
-            writeln!(out, "{url},{token}")?;
+            w.write_record([url.as_ref(), token.as_ref()])?;
+            w.flush()?;
         }
         Format::Table | Format::Wide | Format::Siem(_) => {
             writeln!(out, "{url}")?;
@@ -146,5 +149,17 @@ mod tests {
             printed(Format::Csv, false),
             "url,token\nhttps://pam/modulos/auth?_sr=abc,[redacted]\n"
         );
+    }
+
+    #[test]
+    fn csv_quotes_a_url_or_token_with_a_comma_or_a_quote() {
+        let s = WebSession::new("https://pam/modulos/auth?_sr=a,b", "t,\"k");
+        let mut buf = Vec::new();
+        print(&mut buf, &s, true, &opts(Format::Csv)).unwrap_or_else(|e| panic!("{e}"));
+        let mut r = csv::Reader::from_reader(buf.as_slice());
+        let rows: Vec<csv::StringRecord> = r.records().map(|x| x.expect("a row")).collect();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(&rows[0][0], "https://pam/modulos/auth?_sr=a,b");
+        assert_eq!(&rows[0][1], "t,\"k");
     }
 }
