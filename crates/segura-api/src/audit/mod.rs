@@ -452,6 +452,21 @@ impl Tally {
         self.by_rule[f.rule.index()] += 1;
     }
 
+    /// Adds the counts of `other`.
+    pub fn merge(&mut self, other: &Tally) {
+        for (a, b) in self.by_severity.iter_mut().zip(other.by_severity) {
+            *a += b;
+        }
+        for (a, b) in self.by_rule.iter_mut().zip(other.by_rule) {
+            *a += b;
+        }
+    }
+
+    fn count(&mut self, rule: RuleId, severity: Severity) {
+        self.by_severity[severity as usize] += 1;
+        self.by_rule[rule.index()] += 1;
+    }
+
     /// Findings of this severity.
     pub fn severity(&self, s: Severity) -> u64 {
         self.by_severity[s as usize]
@@ -738,6 +753,10 @@ pub struct Auditor {
     /// `new-origin`: per user, per origin, the sessions seen.
     origins: HashMap<String, HashMap<String, Acc>>,
     sessions: u64,
+    /// Per rule: whether its findings are only counted ([`Auditor::count_only`]).
+    count_only: [bool; 8],
+    /// The findings counted and not built.
+    counted: Tally,
 }
 
 /// `1 session`, `2 sessions`.
@@ -793,7 +812,23 @@ impl Auditor {
             collect_origins: false,
             origins: HashMap::default(),
             sessions: 0,
+            count_only: [false; 8],
+            counted: Tally::default(),
         }
+    }
+
+    /// From now on, the findings of `rule` that [`Auditor::add`] completes are counted
+    /// in [`Auditor::counted`] instead of being built and handed to `emit`: for a
+    /// consumer that keeps only the first few findings of a rule (the report) and
+    /// would drop the rest. The rule still runs and the counts stay exact; the
+    /// findings handed out by [`Auditor::finish`] are always built.
+    pub fn count_only(&mut self, rule: RuleId) {
+        self.count_only[rule.index()] = true;
+    }
+
+    /// The findings counted and not built since [`Auditor::count_only`].
+    pub fn counted(&self) -> &Tally {
+        &self.counted
     }
 
     /// Compares origins with `baseline` (without one, `new-origin` finds nothing).
@@ -847,15 +882,44 @@ impl Auditor {
         Acc::of(s).into_finding(rule, self.severity(rule), &s.user, detail)
     }
 
-    /// Audits one session; `emit` receives the findings that are complete.
+    /// Audits one session; `emit` receives the findings that are complete (except
+    /// those of the rules [`Auditor::count_only`] named, which are counted).
     pub fn add(&mut self, s: &RemoteSession, emit: &mut dyn FnMut(Finding)) {
         if self.exempt.covers(s) {
             return;
         }
+        if self.count_only.iter().any(|c| *c) {
+            let only = self.count_only;
+            let mut counted = std::mem::take(&mut self.counted);
+            self.add_inner(s, &mut |f: Finding| {
+                if only[f.rule.index()] {
+                    counted.count(f.rule, f.severity);
+                } else {
+                    emit(f);
+                }
+            });
+            self.counted.merge(&counted);
+        } else {
+            self.add_inner(s, emit);
+        }
+    }
+
+    /// Whether a finding of `rule` is to be counted rather than built.
+    fn counts(&mut self, rule: RuleId) -> bool {
+        let only = self.count_only[rule.index()];
+        if only {
+            let severity = self.severity(rule);
+            self.counted.count(rule, severity);
+        }
+        only
+    }
+
+    fn add_inner(&mut self, s: &RemoteSession, emit: &mut dyn FnMut(Finding)) {
         self.sessions += 1;
         if self.runs(RuleId::NoTicket, s)
             && s.request.as_deref().is_none_or(|r| r.trim().is_empty())
             && s.itsm.as_deref().is_none_or(|r| r.trim().is_empty())
+            && !self.counts(RuleId::NoTicket)
         {
             let detail = format!(
                 "session{} with credential {:?} has neither an access request nor an ITSM ticket",
@@ -869,7 +933,10 @@ impl Auditor {
                 .time
                 .map(|t| t.as_secs())
                 .unwrap_or_else(|| (end - s.start).num_seconds().max(0) as u64);
-            if self.runs(RuleId::LongSession, s) && secs > self.config.long_session_secs {
+            if self.runs(RuleId::LongSession, s)
+                && secs > self.config.long_session_secs
+                && !self.counts(RuleId::LongSession)
+            {
                 let detail = format!(
                     "session{} lasted {} (threshold {})",
                     OnDevice(&s.device),
@@ -880,7 +947,7 @@ impl Auditor {
             }
         } else if self.runs(RuleId::LongOpen, s) {
             let open = (self.now - s.start).num_seconds().max(0) as u64;
-            if open > self.config.long_open_secs {
+            if open > self.config.long_open_secs && !self.counts(RuleId::LongOpen) {
                 let detail = format!(
                     "session{} open for {} (threshold {})",
                     OnDevice(&s.device),
@@ -890,7 +957,10 @@ impl Auditor {
                 emit(self.single(RuleId::LongOpen, s, detail));
             }
         }
-        if self.runs(RuleId::OffHours, s) && !self.config.business_hours.contains(s.start) {
+        if self.runs(RuleId::OffHours, s)
+            && !self.config.business_hours.contains(s.start)
+            && !self.counts(RuleId::OffHours)
+        {
             let detail = format!(
                 "session{} started {} at {:02}:{:02}, outside business hours",
                 OnDevice(&s.device),
@@ -1338,5 +1408,48 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn count_only_counts_what_it_no_longer_builds() {
+        let sessions: Vec<RemoteSession> = (0..5)
+            .map(|i| {
+                let mut s = RemoteSession::default();
+                s.id = SessionId::new(i);
+                s.start = t("2024-03-16 10:00:00");
+                s.end = Some(t("2024-03-16 10:10:00"));
+                s.user = format!("u{i}");
+                s
+            })
+            .collect();
+        let now = t("2024-03-20 00:00:00");
+        let all = Auditor::new(AuditConfig::default(), now).run(&sessions);
+        let mut a = Auditor::new(AuditConfig::default(), now);
+        let mut built = Vec::new();
+        for (k, s) in sessions.iter().enumerate() {
+            if k == 2 {
+                a.count_only(RuleId::NoTicket);
+            }
+            a.add(s, &mut |f| built.push(f));
+        }
+        let counted = a.counted().clone();
+        a.finish(&mut |f| built.push(f));
+        let no_ticket = built.iter().filter(|f| f.rule == RuleId::NoTicket).count();
+        assert_eq!(no_ticket, 2, "only the first two are built");
+        assert_eq!(
+            built.iter().filter(|f| f.rule == RuleId::OffHours).count(),
+            5
+        );
+        assert_eq!(counted.rule(RuleId::NoTicket), 3);
+        assert_eq!(counted.total(), 3);
+        let mut tally = counted;
+        for f in &built {
+            tally.add(f);
+        }
+        let mut exact = Tally::default();
+        for f in &all {
+            exact.add(f);
+        }
+        assert_eq!(tally, exact);
     }
 }

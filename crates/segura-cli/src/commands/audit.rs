@@ -67,7 +67,9 @@ pub struct Outcome {
 
 /// Streams `feed` through the audit: sessions that pass `filter` are audited (and
 /// handed to `on_audited`), those of the earlier window (`--baseline-from`) learned.
-/// `emit` receives each finding once complete.
+/// `emit` receives each finding once complete; with `keep_per_rule`, once `emit` had
+/// that many of a rule, the rule's later findings are only counted in the tally
+/// ([`Auditor::count_only`]), except those complete at the end.
 #[allow(clippy::too_many_arguments)]
 pub fn audit_feed(
     feed: &mut dyn Feed,
@@ -75,6 +77,7 @@ pub fn audit_feed(
     rules: &RulesArgs,
     setup: Setup,
     want_origins: bool,
+    keep_per_rule: Option<usize>,
     progress: &Progress,
     on_audited: &mut dyn FnMut(&RemoteSession),
     emit: &mut dyn FnMut(&Finding) -> io::Result<()>,
@@ -103,8 +106,19 @@ pub fn audit_feed(
     let mut outcome = Outcome::default();
     let mut failed: Option<io::Error> = None;
     let mut tally = Tally::default();
+    // Rules that reached `keep_per_rule` in `emit`, for the auditor to count only.
+    let full = std::cell::Cell::new([false; 8]);
+    let full = &full;
     let mut sink = |f: Finding| {
         tally.add(&f);
+        if let Some(keep) = keep_per_rule {
+            let k = RuleId::ALL.iter().position(|r| *r == f.rule).unwrap_or(0);
+            if tally.rule(f.rule) >= keep as u64 {
+                let mut m = full.get();
+                m[k] = true;
+                full.set(m);
+            }
+        }
         if failed.is_none() {
             if let Err(e) = emit(&f) {
                 failed = Some(e);
@@ -119,6 +133,14 @@ pub fn audit_feed(
             if window.matches(s) {
                 on_audited(s);
                 auditor.add(s, &mut sink);
+                if full.get().iter().any(|f| *f) {
+                    for (k, f) in full.get().iter().enumerate() {
+                        if *f {
+                            auditor.count_only(RuleId::ALL[k]);
+                        }
+                    }
+                    full.set([false; 8]);
+                }
             } else if let Some((f, before)) = &earlier {
                 if s.start < *before && f.matches(s) {
                     auditor.learn(s);
@@ -136,10 +158,12 @@ pub fn audit_feed(
     outcome.window = window;
     outcome.baseline_from = baseline_from;
     outcome.has_baseline = auditor.has_baseline();
+    let counted = auditor.counted().clone();
     let seen = auditor.finish(&mut sink);
     if let Some(e) = failed {
         return Err(CliError::output(e));
     }
+    tally.merge(&counted);
     outcome.tally = tally;
     if let (Some(mut k), Some(seen)) = (known, seen) {
         k.merge(&seen);
@@ -356,6 +380,7 @@ pub fn run(
         &args.rules,
         setup,
         args.write_baseline.is_some(),
+        None,
         progress,
         &mut |_| {},
         &mut |f| printer.push(f),

@@ -415,6 +415,7 @@ pub fn run(
         &args.rules,
         setup,
         false,
+        Some(MAX_FINDINGS_PER_RULE),
         progress,
         &mut |s| overview.add(s),
         &mut |f| {
@@ -427,6 +428,10 @@ pub fn run(
         },
     )?;
     progress.stop();
+    // The findings only counted (past the first MAX_FINDINGS_PER_RULE of a rule).
+    for (rule, h) in held.iter_mut() {
+        h.count = h.count.max(outcome.tally.rule(*rule));
+    }
     let (bytes, sha256) = tap.digest();
 
     let mut blocks: Vec<(Severity, RuleBlock)> = held
