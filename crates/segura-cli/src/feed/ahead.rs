@@ -306,7 +306,7 @@ mod tests {
 
     #[test]
     fn a_consumer_that_stops_gets_nothing_more() {
-        let bytes = body(1000);
+        let bytes = body(BATCH as u64 * 4);
         for n in [1, BATCH - 1, BATCH, BATCH * 3 + 1] {
             let (got, end) = threaded(source(&bytes, 4096), Some(n));
             assert_eq!(end, Ok(()));
