@@ -448,8 +448,7 @@ pub struct Tally {
 impl Tally {
     /// Counts one finding.
     pub fn add(&mut self, f: &Finding) {
-        self.by_severity[f.severity as usize] += 1;
-        self.by_rule[f.rule.index()] += 1;
+        self.count(f.rule, f.severity);
     }
 
     /// Adds the counts of `other`.
@@ -754,7 +753,7 @@ pub struct Auditor {
     origins: HashMap<String, HashMap<String, Acc>>,
     sessions: u64,
     /// Per rule: whether its findings are only counted ([`Auditor::count_only`]).
-    count_only: [bool; 8],
+    count_only: [bool; RuleId::ALL.len()],
     /// The findings counted and not built.
     counted: Tally,
 }
@@ -812,7 +811,7 @@ impl Auditor {
             collect_origins: false,
             origins: HashMap::default(),
             sessions: 0,
-            count_only: [false; 8],
+            count_only: [false; RuleId::ALL.len()],
             counted: Tally::default(),
         }
     }

@@ -107,7 +107,7 @@ pub fn audit_feed(
     let mut failed: Option<io::Error> = None;
     let mut tally = Tally::default();
     // Rules that reached `keep_per_rule` in `emit`, for the auditor to count only.
-    let full = std::cell::Cell::new([false; 8]);
+    let full = std::cell::Cell::new([false; RuleId::ALL.len()]);
     let full = &full;
     let mut sink = |f: Finding| {
         tally.add(&f);
@@ -139,7 +139,7 @@ pub fn audit_feed(
                             auditor.count_only(RuleId::ALL[k]);
                         }
                     }
-                    full.set([false; 8]);
+                    full.set([false; RuleId::ALL.len()]);
                 }
             } else if let Some((f, before)) = &earlier {
                 if s.start < *before && f.matches(s) {

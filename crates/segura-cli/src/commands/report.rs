@@ -428,9 +428,10 @@ pub fn run(
         },
     )?;
     progress.stop();
-    // The findings only counted (past the first MAX_FINDINGS_PER_RULE of a rule).
+    // The tally counts every finding, also those only counted (past the first
+    // MAX_FINDINGS_PER_RULE of a rule).
     for (rule, h) in held.iter_mut() {
-        h.count = h.count.max(outcome.tally.rule(*rule));
+        h.count = outcome.tally.rule(*rule);
     }
     let (bytes, sha256) = tap.digest();
 
