@@ -70,10 +70,10 @@ fn an_earlier_window_or_a_baseline_file_adds_new_origin() {
         if s.start < window {
             auditor.learn(s);
         } else {
-            auditor.add(s, &mut |f| findings.push(f));
+            auditor.add(s, &mut |f| findings.push(f.clone()));
         }
     }
-    let seen = auditor.finish(&mut |f| findings.push(f));
+    let seen = auditor.finish(&mut |f| findings.push(f.clone()));
     assert_eq!(keys_of_findings(&findings), expected, "{findings:#?}");
 
     // The baseline written from week 1 (plus what week 2 saw) round-trips, and a

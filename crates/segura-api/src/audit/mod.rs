@@ -37,7 +37,7 @@ mod overview;
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -687,35 +687,45 @@ fn lower(s: &str) -> std::borrow::Cow<'_, str> {
 /// name: only names in the window are held.
 #[derive(Debug, Default)]
 struct Counts {
-    per: HashMap<Arc<str>, u32>,
+    /// The count is a `Cell` so that one lookup yields both the shared name and its
+    /// count.
+    per: HashMap<Arc<str>, std::cell::Cell<u32>>,
 }
 
 impl Counts {
-    /// Counts `name` once more; the name is shared with the window's entry, not copied.
-    fn add(&mut self, name: &Arc<str>) {
-        match self.per.get_mut(&**name) {
-            Some(n) => *n += 1,
-            None => {
-                self.per.insert(Arc::clone(name), 1);
-            }
+    /// Counts `name` once more and returns the name as the window's entry holds it:
+    /// shared with the count, allocated only when the window does not have it yet.
+    fn add(&mut self, name: &str) -> Arc<str> {
+        if let Some((key, n)) = self.per.get_key_value(name) {
+            n.set(n.get() + 1);
+            return Arc::clone(key);
         }
+        let key: Arc<str> = Arc::from(name);
+        self.per.insert(Arc::clone(&key), std::cell::Cell::new(1));
+        key
     }
 
     fn remove(&mut self, name: &str) {
-        if let Some(n) = self.per.get_mut(name) {
-            *n -= 1;
-            if *n == 0 {
+        if let Some(n) = self.per.get(name) {
+            if n.get() > 1 {
+                n.set(n.get() - 1);
+            } else {
                 self.per.remove(name);
             }
         }
     }
 
-    fn has(&self, name: &str) -> bool {
-        self.per.contains_key(name)
-    }
-
     fn distinct(&self) -> usize {
         self.per.len()
+    }
+
+    /// Whether a name other than `name` is counted: without a lookup once two are.
+    fn has_other_than(&self, name: &str) -> bool {
+        match self.per.len() {
+            0 => false,
+            1 => !self.per.contains_key(name),
+            _ => true,
+        }
     }
 }
 
@@ -725,10 +735,17 @@ const MAX_NAMED: usize = 32;
 /// Per-user state of `concurrent-origins` and `device-sweep`.
 #[derive(Debug, Default)]
 struct UserAgg {
-    /// Sessions not yet ended at the latest start seen, earliest end on top.
+    /// Sessions not yet ended at the latest start seen, earliest end on top, except
+    /// those in `open`.
     active: BinaryHeap<Reverse<Interval>>,
     /// How many of `active` come from each origin.
     active_origins: Counts,
+    /// Sessions still open (without an end), which all end at "now": kept apart, with
+    /// their own counts, so that the heap and its counts hold only the few sessions
+    /// that end while the list is read.
+    open: Vec<Interval>,
+    /// How many of `open` come from each origin.
+    open_origins: Counts,
     /// The current run of overlapping sessions from several origins.
     cluster: Option<(Acc, HashSet<String>)>,
     /// Starts in the sweep window: (start, id, last, device).
@@ -756,6 +773,9 @@ pub struct Auditor {
     count_only: [bool; RuleId::ALL.len()],
     /// The findings counted and not built.
     counted: Tally,
+    /// The finding about one session being lent to `emit`: its buffers are reused, so
+    /// that a finding costs no allocation.
+    scratch: Finding,
 }
 
 /// `1 session`, `2 sessions`.
@@ -776,17 +796,56 @@ fn plural(n: usize, one: &str) -> Plural<'_> {
     Plural(n, one)
 }
 
-/// ` on DEVICE`, or nothing for a session without a device.
-struct OnDevice<'a>(&'a str);
-
-impl fmt::Display for OnDevice<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            write!(f, " on {}", self.0)
-        }
+/// Appends ` on DEVICE`, or nothing for a session without a device.
+fn push_on_device(out: &mut String, device: &str) {
+    if !device.is_empty() {
+        out.push_str(" on ");
+        out.push_str(device);
     }
+}
+
+/// Appends `session[ on DEVICE] VERB 9h 5m (threshold 8h)`.
+fn push_over_threshold(out: &mut String, device: &str, verb: &str, secs: u64, threshold: u64) {
+    out.push_str("session");
+    push_on_device(out, device);
+    let _ = write!(
+        out,
+        " {verb} {} (threshold {})",
+        HumanDuration(secs),
+        HumanDuration(threshold)
+    );
+}
+
+/// Appends `s` quoted as `{:?}` writes it, without the formatting machinery for
+/// printable ASCII, where the only escapes are of the quote and the backslash.
+fn push_debug_str(out: &mut String, s: &str) {
+    if s.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+        out.push('"');
+        for part in s.split_inclusive(['"', '\\']) {
+            match part.strip_suffix(['"', '\\']) {
+                Some(head) => {
+                    out.push_str(head);
+                    out.push('\\');
+                    out.push_str(&part[head.len()..]);
+                }
+                None => out.push_str(part),
+            }
+        }
+        out.push('"');
+    } else {
+        let _ = write!(out, "{s:?}");
+    }
+}
+
+/// The weekday as chrono's `Display` writes it (`Mon`, `Tue`, ...).
+fn weekday_name(d: chrono::Weekday) -> &'static str {
+    ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][d.num_days_from_monday() as usize]
+}
+
+/// Appends `n` (below 100) with two digits, as `{:02}` does.
+fn push_two_digits(out: &mut String, n: u32) {
+    out.push(char::from(b'0' + (n / 10 % 10) as u8));
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 impl Auditor {
@@ -813,6 +872,16 @@ impl Auditor {
             sessions: 0,
             count_only: [false; RuleId::ALL.len()],
             counted: Tally::default(),
+            scratch: Finding {
+                rule: RuleId::NoTicket,
+                severity: Severity::Low,
+                subject: String::new(),
+                sessions: Vec::new(),
+                session_count: 0,
+                first: NaiveDateTime::default(),
+                last: NaiveDateTime::default(),
+                detail: String::new(),
+            },
         }
     }
 
@@ -877,20 +946,34 @@ impl Auditor {
         self.config.rule(rule).severity
     }
 
-    fn single(&self, rule: RuleId, s: &RemoteSession, detail: String) -> Finding {
-        Acc::of(s).into_finding(rule, self.severity(rule), &s.user, detail)
+    /// The scratch finding, filled for `rule` about the one session `s`; its detail is
+    /// left empty for the caller to write.
+    fn single(&mut self, rule: RuleId, s: &RemoteSession) -> &mut Finding {
+        let f = &mut self.scratch;
+        f.rule = rule;
+        f.severity = self.config.rule(rule).severity;
+        f.subject.clear();
+        f.subject.push_str(&s.user);
+        f.sessions.clear();
+        f.sessions.push(s.id);
+        f.session_count = 1;
+        f.first = s.start;
+        f.last = session_last(s);
+        f.detail.clear();
+        f
     }
 
-    /// Audits one session; `emit` receives the findings that are complete (except
-    /// those of the rules [`Auditor::count_only`] named, which are counted).
-    pub fn add(&mut self, s: &RemoteSession, emit: &mut dyn FnMut(Finding)) {
+    /// Audits one session; `emit` is lent the findings that are complete (except
+    /// those of the rules [`Auditor::count_only`] named, which are counted). A finding
+    /// lent to `emit` lives until `emit` returns: clone it to keep it.
+    pub fn add(&mut self, s: &RemoteSession, emit: &mut dyn FnMut(&Finding)) {
         if self.exempt.covers(s) {
             return;
         }
         if self.count_only.iter().any(|c| *c) {
             let only = self.count_only;
             let mut counted = std::mem::take(&mut self.counted);
-            self.add_inner(s, &mut |f: Finding| {
+            self.add_inner(s, &mut |f: &Finding| {
                 if only[f.rule.index()] {
                     counted.count(f.rule, f.severity);
                 } else {
@@ -913,61 +996,60 @@ impl Auditor {
         only
     }
 
-    fn add_inner(&mut self, s: &RemoteSession, emit: &mut dyn FnMut(Finding)) {
+    fn add_inner(&mut self, s: &RemoteSession, emit: &mut dyn FnMut(&Finding)) {
         self.sessions += 1;
         if self.runs(RuleId::NoTicket, s)
             && s.request.as_deref().is_none_or(|r| r.trim().is_empty())
             && s.itsm.as_deref().is_none_or(|r| r.trim().is_empty())
             && !self.counts(RuleId::NoTicket)
         {
-            let detail = format!(
-                "session{} with credential {:?} has neither an access request nor an ITSM ticket",
-                OnDevice(&s.device),
-                s.credential
-            );
-            emit(self.single(RuleId::NoTicket, s, detail));
+            let f = self.single(RuleId::NoTicket, s);
+            f.detail.push_str("session");
+            push_on_device(&mut f.detail, &s.device);
+            f.detail.push_str(" with credential ");
+            push_debug_str(&mut f.detail, &s.credential);
+            f.detail
+                .push_str(" has neither an access request nor an ITSM ticket");
+            emit(f);
         }
         if let Some(end) = s.end {
             let secs = s
                 .time
                 .map(|t| t.as_secs())
                 .unwrap_or_else(|| (end - s.start).num_seconds().max(0) as u64);
+            let threshold = self.config.long_session_secs;
             if self.runs(RuleId::LongSession, s)
-                && secs > self.config.long_session_secs
+                && secs > threshold
                 && !self.counts(RuleId::LongSession)
             {
-                let detail = format!(
-                    "session{} lasted {} (threshold {})",
-                    OnDevice(&s.device),
-                    HumanDuration(secs),
-                    HumanDuration(self.config.long_session_secs)
-                );
-                emit(self.single(RuleId::LongSession, s, detail));
+                let f = self.single(RuleId::LongSession, s);
+                push_over_threshold(&mut f.detail, &s.device, "lasted", secs, threshold);
+                emit(f);
             }
         } else if self.runs(RuleId::LongOpen, s) {
             let open = (self.now - s.start).num_seconds().max(0) as u64;
-            if open > self.config.long_open_secs && !self.counts(RuleId::LongOpen) {
-                let detail = format!(
-                    "session{} open for {} (threshold {})",
-                    OnDevice(&s.device),
-                    HumanDuration(open),
-                    HumanDuration(self.config.long_open_secs)
-                );
-                emit(self.single(RuleId::LongOpen, s, detail));
+            let threshold = self.config.long_open_secs;
+            if open > threshold && !self.counts(RuleId::LongOpen) {
+                let f = self.single(RuleId::LongOpen, s);
+                push_over_threshold(&mut f.detail, &s.device, "open for", open, threshold);
+                emit(f);
             }
         }
         if self.runs(RuleId::OffHours, s)
             && !self.config.business_hours.contains(s.start)
             && !self.counts(RuleId::OffHours)
         {
-            let detail = format!(
-                "session{} started {} at {:02}:{:02}, outside business hours",
-                OnDevice(&s.device),
-                s.start.weekday(),
-                s.start.hour(),
-                s.start.minute()
-            );
-            emit(self.single(RuleId::OffHours, s, detail));
+            let f = self.single(RuleId::OffHours, s);
+            f.detail.push_str("session");
+            push_on_device(&mut f.detail, &s.device);
+            f.detail.push_str(" started ");
+            f.detail.push_str(weekday_name(s.start.weekday()));
+            f.detail.push_str(" at ");
+            push_two_digits(&mut f.detail, s.start.hour());
+            f.detail.push(':');
+            push_two_digits(&mut f.detail, s.start.minute());
+            f.detail.push_str(", outside business hours");
+            emit(f);
         }
         if self.runs(RuleId::SharedCredential, s) && !s.credential.is_empty() && !s.user.is_empty()
         {
@@ -1028,7 +1110,7 @@ impl Auditor {
 
     /// Ends the audit: `emit` receives the findings still open. Returns the origins
     /// seen when [`Auditor::collect_origins`] asked for them.
-    pub fn finish(self, emit: &mut dyn FnMut(Finding)) -> Option<Baseline> {
+    pub fn finish(self, emit: &mut dyn FnMut(&Finding)) -> Option<Baseline> {
         let sev = |r: RuleId| self.config.rule(r).severity;
         let mut creds: Vec<(String, CredentialAgg)> = self.credentials.into_iter().collect();
         creds.sort_by(|a, b| a.0.cmp(&b.0));
@@ -1049,7 +1131,7 @@ impl Auditor {
                         },
                         plural(acc.count as usize, "session")
                     );
-                    emit(acc.into_finding(
+                    emit(&acc.into_finding(
                         RuleId::SharedCredential,
                         sev(RuleId::SharedCredential),
                         &cred,
@@ -1062,10 +1144,10 @@ impl Auditor {
         users.sort_by(|a, b| a.0.cmp(&b.0));
         for (name, mut u) in users {
             if let Some(c) = u.cluster.take() {
-                emit(cluster_finding(&name, c, sev(RuleId::ConcurrentOrigins)));
+                emit(&cluster_finding(&name, c, sev(RuleId::ConcurrentOrigins)));
             }
             if let Some(c) = u.sweep.take() {
-                emit(sweep_finding(
+                emit(&sweep_finding(
                     &name,
                     c,
                     self.config.sweep_window_secs,
@@ -1090,7 +1172,7 @@ impl Auditor {
                         "first seen from {ip} ({}), absent from the baseline",
                         plural(acc.count as usize, "session")
                     );
-                    emit(acc.into_finding(
+                    emit(&acc.into_finding(
                         RuleId::NewOrigin,
                         sev(RuleId::NewOrigin),
                         &user,
@@ -1110,9 +1192,9 @@ impl Auditor {
     ) -> Vec<Finding> {
         let mut out = Vec::new();
         for s in sessions {
-            self.add(s, &mut |f| out.push(f));
+            self.add(s, &mut |f| out.push(f.clone()));
         }
-        self.finish(&mut |f| out.push(f));
+        self.finish(&mut |f| out.push(f.clone()));
         sort_findings(&mut out);
         out
     }
@@ -1128,10 +1210,10 @@ impl Auditor {
         while let Some(s) = stream.next_ref().await {
             let s = s?;
             if keep(s) {
-                self.add(s, &mut |f| out.push(f));
+                self.add(s, &mut |f| out.push(f.clone()));
             }
         }
-        self.finish(&mut |f| out.push(f));
+        self.finish(&mut |f| out.push(f.clone()));
         sort_findings(&mut out);
         Ok(out)
     }
@@ -1181,7 +1263,7 @@ fn concurrent_add(
     s: &RemoteSession,
     now: NaiveDateTime,
     sev: Severity,
-    emit: &mut dyn FnMut(Finding),
+    emit: &mut dyn FnMut(&Finding),
 ) {
     while let Some(Reverse(top)) = u.active.peek() {
         if top.end > s.start {
@@ -1191,14 +1273,23 @@ fn concurrent_add(
             u.active_origins.remove(&gone.origin);
         }
     }
-    // One allocation per session, shared by the heap entry and the count.
-    let origin: Arc<str> = Arc::from(lower(&s.origin_ip));
-    let others = u.active_origins.distinct() - usize::from(u.active_origins.has(&origin));
+    if s.start >= now && !u.open.is_empty() {
+        u.open.clear();
+        u.open_origins = Counts::default();
+    }
     let end = match s.end {
         Some(e) => e.max(s.start),
         None => now.max(s.start),
     };
-    if others > 0 {
+    let is_open = s.end.is_none() && end == now;
+    let name = lower(&s.origin_ip);
+    let others = u.active_origins.has_other_than(&name) || u.open_origins.has_other_than(&name);
+    let origin = if is_open {
+        u.open_origins.add(&name)
+    } else {
+        u.active_origins.add(&name)
+    };
+    if others {
         match &mut u.cluster {
             Some((acc, origins)) => {
                 // Every session since the cluster started overlapped another origin
@@ -1213,6 +1304,7 @@ fn concurrent_add(
                     .active
                     .iter()
                     .map(|Reverse(i)| i)
+                    .chain(&u.open)
                     .filter(|i| i.origin != origin)
                     .collect();
                 members.sort_by(|a, b| a.start.cmp(&b.start).then(a.id.get().cmp(&b.id.get())));
@@ -1242,15 +1334,19 @@ fn concurrent_add(
             }
         }
     } else if let Some(c) = u.cluster.take() {
-        emit(cluster_finding(&s.user, c, sev));
+        emit(&cluster_finding(&s.user, c, sev));
     }
-    u.active_origins.add(&origin);
-    u.active.push(Reverse(Interval {
+    let interval = Interval {
         end,
         start: s.start,
         id: s.id,
         origin,
-    }));
+    };
+    if is_open {
+        u.open.push(interval);
+    } else {
+        u.active.push(Reverse(interval));
+    }
 }
 
 /// `device-sweep`, for sessions in start order: the user's starts of the last window;
@@ -1262,7 +1358,7 @@ fn sweep_add(
     window_secs: u64,
     min_devices: usize,
     sev: Severity,
-    emit: &mut dyn FnMut(Finding),
+    emit: &mut dyn FnMut(&Finding),
 ) {
     let window = TimeDelta::seconds(i64::try_from(window_secs).unwrap_or(i64::MAX / 1000));
     while let Some((start, ..)) = u.window.front() {
@@ -1273,9 +1369,7 @@ fn sweep_add(
             u.window_devices.remove(&device);
         }
     }
-    // One allocation per session, shared by the window entry and the count.
-    let device: Arc<str> = Arc::from(lower(&s.device));
-    u.window_devices.add(&device);
+    let device = u.window_devices.add(&lower(&s.device));
     u.window
         .push_back((s.start, s.id, session_last(s), Arc::clone(&device)));
     if u.window_devices.distinct() >= min_devices.max(1) {
@@ -1312,7 +1406,7 @@ fn sweep_add(
             }
         }
     } else if let Some(c) = u.sweep.take() {
-        emit(sweep_finding(&s.user, c, window_secs, sev));
+        emit(&sweep_finding(&s.user, c, window_secs, sev));
     }
 }
 
@@ -1410,6 +1504,75 @@ mod tests {
     }
 
     #[test]
+    fn details_quote_as_debug_does() {
+        for v in [
+            "plain",
+            "",
+            "local \"break-glass\"",
+            "CORP\\Administrator",
+            "\\\"\\",
+            "it's",
+            "tab\there",
+            "new\nline",
+            "\u{1b}[31m",
+            "caf\u{e9}",
+            "\u{200b}zero width",
+            "\u{7f}",
+        ] {
+            let mut out = String::new();
+            push_debug_str(&mut out, v);
+            assert_eq!(out, format!("{v:?}"), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn weekday_names_are_chrono_s() {
+        for d in 0..7 {
+            let day = t("2024-03-11 10:00:00") + TimeDelta::days(d);
+            assert_eq!(weekday_name(day.weekday()), day.weekday().to_string());
+        }
+    }
+
+    /// An open session lasts until "now": it overlaps a later session from another
+    /// origin only when that session starts before "now".
+    #[test]
+    fn an_open_session_overlaps_what_starts_before_now() {
+        let mk = |id: u64, origin: &str, start: &str, end: Option<&str>| {
+            let mut s = RemoteSession::default();
+            s.id = SessionId::new(id);
+            s.user = "u".into();
+            s.origin_ip = origin.into();
+            s.start = t(start);
+            s.end = end.map(t);
+            s
+        };
+        let sessions = [
+            mk(1, "10.0.0.1", "2024-03-11 10:00:00", None),
+            mk(2, "10.0.0.1", "2024-03-11 10:05:00", None),
+            mk(
+                3,
+                "10.0.0.2",
+                "2024-03-11 12:00:00",
+                Some("2024-03-11 12:30:00"),
+            ),
+        ];
+        let clusters = |now: &str| -> Vec<Vec<u64>> {
+            Auditor::new(AuditConfig::default(), t(now))
+                .run(&sessions)
+                .into_iter()
+                .filter(|f| f.rule == RuleId::ConcurrentOrigins)
+                .map(|f| f.sessions.iter().map(|i| i.get()).collect())
+                .collect()
+        };
+        assert_eq!(clusters("2024-03-11 13:00:00"), vec![vec![1, 2, 3]]);
+        assert!(clusters("2024-03-11 11:00:00").is_empty());
+        assert!(
+            clusters("2024-03-11 12:00:00").is_empty(),
+            "ends as it starts"
+        );
+    }
+
+    #[test]
     fn count_only_counts_what_it_no_longer_builds() {
         let sessions: Vec<RemoteSession> = (0..5)
             .map(|i| {
@@ -1429,10 +1592,10 @@ mod tests {
             if k == 2 {
                 a.count_only(RuleId::NoTicket);
             }
-            a.add(s, &mut |f| built.push(f));
+            a.add(s, &mut |f| built.push(f.clone()));
         }
         let counted = a.counted().clone();
-        a.finish(&mut |f| built.push(f));
+        a.finish(&mut |f| built.push(f.clone()));
         let no_ticket = built.iter().filter(|f| f.rule == RuleId::NoTicket).count();
         assert_eq!(no_ticket, 2, "only the first two are built");
         assert_eq!(

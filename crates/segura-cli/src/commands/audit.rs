@@ -109,8 +109,8 @@ pub fn audit_feed(
     // Rules that reached `keep_per_rule` in `emit`, for the auditor to count only.
     let full = std::cell::Cell::new([false; RuleId::ALL.len()]);
     let full = &full;
-    let mut sink = |f: Finding| {
-        tally.add(&f);
+    let mut sink = |f: &Finding| {
+        tally.add(f);
         if let Some(keep) = keep_per_rule {
             let k = RuleId::ALL.iter().position(|r| *r == f.rule).unwrap_or(0);
             if tally.rule(f.rule) >= keep as u64 {
@@ -120,7 +120,7 @@ pub fn audit_feed(
             }
         }
         if failed.is_none() {
-            if let Err(e) = emit(&f) {
+            if let Err(e) = emit(f) {
                 failed = Some(e);
             }
         }
