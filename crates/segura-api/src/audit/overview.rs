@@ -86,25 +86,29 @@ pub struct Overview {
     longest: BinaryHeap<Reverse<Longest>>,
 }
 
+/// The first `n` names of `map`, most sessions (`by_time`: most time) first, ties by
+/// name: only those `n` are sorted and copied, whatever the number of names.
 fn top(map: &HashMap<String, Count>, n: usize, by_time: bool) -> Vec<Ranked> {
-    let mut v: Vec<Ranked> = map
-        .iter()
+    let key = |c: &Count| if by_time { c.secs } else { c.sessions };
+    let order = |a: &(&String, &Count), b: &(&String, &Count)| {
+        key(b.1).cmp(&key(a.1)).then_with(|| a.0.cmp(b.0))
+    };
+    let mut v: Vec<(&String, &Count)> = map.iter().collect();
+    if n == 0 {
+        return Vec::new();
+    }
+    if n < v.len() {
+        v.select_nth_unstable_by(n - 1, order);
+        v.truncate(n);
+    }
+    v.sort_unstable_by(order);
+    v.into_iter()
         .map(|(k, c)| Ranked {
             name: k.clone(),
             sessions: c.sessions,
             secs: c.secs,
         })
-        .collect();
-    v.sort_by(|a, b| {
-        let (x, y) = if by_time {
-            (b.secs, a.secs)
-        } else {
-            (b.sessions, a.sessions)
-        };
-        x.cmp(&y).then_with(|| a.name.cmp(&b.name))
-    });
-    v.truncate(n);
-    v
+        .collect()
 }
 
 impl Overview {
@@ -223,5 +227,48 @@ impl Overview {
         let mut v: Vec<Longest> = self.longest.iter().map(|Reverse(l)| l.clone()).collect();
         v.sort_by(|a, b| b.cmp(a));
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The top of a map is the head of the whole map sorted (most first, ties by
+    /// name), for every `n`, by sessions and by time.
+    #[test]
+    fn the_top_is_the_head_of_the_full_order() {
+        let mut map: HashMap<String, Count> = HashMap::default();
+        for i in 0..200u64 {
+            map.insert(
+                format!("name-{i:03}"),
+                Count {
+                    sessions: i % 7,
+                    secs: (i * 37) % 11,
+                },
+            );
+        }
+        for by_time in [false, true] {
+            let mut all: Vec<Ranked> = map
+                .iter()
+                .map(|(k, c)| Ranked {
+                    name: k.clone(),
+                    sessions: c.sessions,
+                    secs: c.secs,
+                })
+                .collect();
+            all.sort_by(|a, b| {
+                let (x, y) = if by_time {
+                    (b.secs, a.secs)
+                } else {
+                    (b.sessions, a.sessions)
+                };
+                x.cmp(&y).then_with(|| a.name.cmp(&b.name))
+            });
+            for n in [0, 1, 2, 10, 199, 200, 201, usize::MAX] {
+                let want: Vec<Ranked> = all.iter().take(n).cloned().collect();
+                assert_eq!(top(&map, n, by_time), want, "n = {n}, by_time = {by_time}");
+            }
+        }
     }
 }
