@@ -580,8 +580,25 @@ pub fn run(
     write_file(&args.out, html.as_bytes(), "report")
 }
 
-fn render(page: &Page) -> Result<String, CliError> {
+/// The template engine of the report: HTML auto-escaping on (the template's name ends
+/// in `.html`), and every value from the data shown as [`segura_api::sanitize`] shows it
+/// first, so that a control character or a bidirectional override in a user or device
+/// name is seen escaped (`\u{202e}`) instead of reordering or hiding what the auditor
+/// reads. Values marked safe (the charts, written here) are left alone.
+fn environment<'a>() -> minijinja::Environment<'a> {
     let mut env = minijinja::Environment::new();
+    env.set_formatter(|out, state, value| match value.as_str() {
+        Some(s) if !value.is_safe() => {
+            let shown = minijinja::Value::from(segura_api::sanitize(s).as_ref());
+            minijinja::escape_formatter(out, state, &shown)
+        }
+        _ => minijinja::escape_formatter(out, state, value),
+    });
+    env
+}
+
+fn render(page: &Page) -> Result<String, CliError> {
+    let mut env = environment();
     env.add_template("report.html", TEMPLATE)
         .map_err(|e| CliError::Local(format!("the report template is broken: {e}")))?;
     let tmpl = env
@@ -605,17 +622,34 @@ mod tests {
 
     #[test]
     fn the_template_escapes_every_value() {
-        let mut env = minijinja::Environment::new();
-        env.add_template("report.html", "<p title=\"{{ v }}\">{{ v }}</p>")
-            .unwrap();
-        let out = env
-            .get_template("report.html")
-            .unwrap()
-            .render(minijinja::context! { v => "<script>x</script>\"'&" })
-            .unwrap();
+        let mut env = environment();
+        env.add_template(
+            "report.html",
+            "<p title=\"{{ v }}\">{{ v }}</p>{{ svg|safe }}",
+        )
+        .unwrap();
+        let render = |v: &str| {
+            env.get_template("report.html")
+                .unwrap()
+                .render(minijinja::context! { v => v, svg => "<svg>\n</svg>" })
+                .unwrap()
+        };
+        let out = render("<script>x</script>\"'&");
         assert!(!out.contains("<script>"), "{out}");
         assert!(out.contains("&lt;script&gt;"), "{out}");
         assert!(!out.contains("\"'&\""), "{out}");
+        // Controls and bidirectional overrides are shown, not obeyed.
+        let out = render("adm\u{202e}nimda\u{1b}[2J\u{8}");
+        assert!(out.contains("adm\\u{202e}nimda\\u{1b}[2J\\u{8}"), "{out}");
+        assert!(
+            !out.chars()
+                .any(|c| c == '\u{202e}' || c.is_control() && c != '\n'),
+            "{out}"
+        );
+        assert!(
+            out.ends_with("<svg>\n</svg>"),
+            "safe values are kept: {out}"
+        );
     }
 
     #[test]
