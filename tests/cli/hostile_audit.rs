@@ -348,13 +348,17 @@ fn run_chromium(page: &Path, proxy: &str, extra: &[&str], dir: &Path) -> String 
 }
 
 /// The browser's own background requests, which no page asks for: Chromium still
-/// makes these with every flag above (its updater, its clock and its sign-in
-/// service). They are recognised exactly (method, host and path), so that any
-/// request a page could make, to any host, still counts.
+/// makes these with every flag above (its updater, its clock, its sign-in service,
+/// and from version 148 its start page's `www.google.com` fetches and the spelling
+/// dictionary; an empty page gets the same). They are recognised exactly (method,
+/// host and path; a tunnel by its host), so that any other request a page could
+/// make still counts; the report's HTML is also checked to hold no URL at all.
 fn is_browser_service(r: &segura_hostile::Request) -> bool {
     matches!(
         (r.method.as_str(), r.target.split('?').next().unwrap_or("")),
         ("CONNECT", "accounts.google.com:443")
+            | ("CONNECT", "www.google.com:443")
+            | ("CONNECT", "redirector.gvt1.com:443")
             | ("CONNECT", "update.googleapis.com:443")
             | ("POST", "http://update.googleapis.com/service/update2/json")
             | ("GET", "http://clients2.google.com/time/1/current")
