@@ -353,12 +353,15 @@ impl Feed for ApiFeed<'_> {
                 stream = stream.observe_bytes(Box::new(move |b: &[u8]| tap.update(b)));
             }
             loop {
-                if let Some(end) = on_event(stream.next_event().await, on) {
+                let event = stream.next_event().await;
+                let at_end = event.is_none();
+                if let Some(end) = on_event(event, on) {
                     let end = end.map_err(|e| {
                         with_progress(e, stream.bytes_received(), stream.sessions_received())
                     });
-                    // Only a list read to its end stands for its ETag.
-                    let etag = etag.filter(|_| end.is_ok());
+                    // Only a list read to its end stands for its ETag: not one that
+                    // failed, nor one the consumer stopped reading.
+                    let etag = etag.filter(|_| at_end && end.is_ok());
                     return Ok::<_, CliError>((end, etag, false));
                 }
                 progress.update(stream.bytes_received(), stream.sessions_received());
@@ -384,4 +387,71 @@ pub fn runtime() -> Result<Runtime, CliError> {
         .enable_all()
         .build()
         .map_err(|e| CliError::Local(format!("cannot start the async runtime: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use segura_api::MockSessionApi;
+
+    const BODY: &str = r#"{"code":200,"remote_sessions":[
+        {"id":"1","session_id":"e7acacb6aedbab70073456da5744166939b77527","start":"2024-05-06 16:05:07"},
+        {"id":"2","session_id":"f7acacb6aedbab70073456da5744166939b77527","start":"2024-05-06 16:06:07"},
+        {"id":"3","session_id":"a7acacb6aedbab70073456da5744166939b77527","start":"2024-05-06 16:07:07"}]}"#;
+
+    /// An API whose list carries the ETag `"v1"`, and which records the
+    /// `If-None-Match` each feed sent.
+    fn api(sent: Arc<Mutex<Vec<Option<String>>>>) -> MockSessionApi {
+        let mut api = MockSessionApi::new();
+        api.expect_list_if_changed()
+            .times(2)
+            .returning(move |etag| {
+                sent.lock().unwrap().push(etag);
+                Ok(Listing::Changed {
+                    etag: Some("\"v1\"".to_owned()),
+                    sessions: Box::new(segura_api::SessionStream::from_bytes(BODY)),
+                })
+            });
+        api
+    }
+
+    fn feed_twice(api: &MockSessionApi, stop_after: Option<usize>) -> Vec<usize> {
+        let rt = runtime().unwrap();
+        let mut feed = ApiFeed::new(&rt, api);
+        (0..2)
+            .map(|_| {
+                let mut seen = 0;
+                feed.feed(
+                    &mut |s| {
+                        if s.is_some() {
+                            seen += 1;
+                        }
+                        Ok(match stop_after {
+                            Some(n) if seen >= n => Flow::Stop,
+                            _ => Flow::Continue,
+                        })
+                    },
+                    &Progress::default(),
+                )
+                .unwrap();
+                seen
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_list_read_to_its_end_sends_its_etag_back() {
+        let sent = Arc::default();
+        assert_eq!(feed_twice(&api(Arc::clone(&sent)), None), [3, 3]);
+        assert_eq!(*sent.lock().unwrap(), [None, Some("\"v1\"".to_owned())]);
+    }
+
+    /// A consumer that stopped early saw part of the list: the next feed must not
+    /// claim that list as the one it already has.
+    #[test]
+    fn a_list_stopped_early_does_not_send_its_etag_back() {
+        let sent = Arc::default();
+        assert_eq!(feed_twice(&api(Arc::clone(&sent)), Some(1)), [1, 1]);
+        assert_eq!(*sent.lock().unwrap(), [None, None]);
+    }
 }
