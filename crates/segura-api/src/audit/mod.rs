@@ -796,8 +796,9 @@ fn plural(n: usize, one: &str) -> Plural<'_> {
     Plural(n, one)
 }
 
-/// Appends ` on DEVICE`, or nothing for a session without a device.
-fn push_on_device(out: &mut String, device: &str) {
+/// Appends `session on DEVICE`, or `session` for a session without a device.
+fn push_session_on(out: &mut String, device: &str) {
+    out.push_str("session");
     if !device.is_empty() {
         out.push_str(" on ");
         out.push_str(device);
@@ -806,8 +807,7 @@ fn push_on_device(out: &mut String, device: &str) {
 
 /// Appends `session[ on DEVICE] VERB 9h 5m (threshold 8h)`.
 fn push_over_threshold(out: &mut String, device: &str, verb: &str, secs: u64, threshold: u64) {
-    out.push_str("session");
-    push_on_device(out, device);
+    push_session_on(out, device);
     let _ = write!(
         out,
         " {verb} {} (threshold {})",
@@ -1004,8 +1004,7 @@ impl Auditor {
             && !self.counts(RuleId::NoTicket)
         {
             let f = self.single(RuleId::NoTicket, s);
-            f.detail.push_str("session");
-            push_on_device(&mut f.detail, &s.device);
+            push_session_on(&mut f.detail, &s.device);
             f.detail.push_str(" with credential ");
             push_debug_str(&mut f.detail, &s.credential);
             f.detail
@@ -1040,8 +1039,7 @@ impl Auditor {
             && !self.counts(RuleId::OffHours)
         {
             let f = self.single(RuleId::OffHours, s);
-            f.detail.push_str("session");
-            push_on_device(&mut f.detail, &s.device);
+            push_session_on(&mut f.detail, &s.device);
             f.detail.push_str(" started ");
             f.detail.push_str(weekday_name(s.start.weekday()));
             f.detail.push_str(" at ");

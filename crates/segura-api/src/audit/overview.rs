@@ -93,10 +93,10 @@ fn top(map: &HashMap<String, Count>, n: usize, by_time: bool) -> Vec<Ranked> {
     let order = |a: &(&String, &Count), b: &(&String, &Count)| {
         key(b.1).cmp(&key(a.1)).then_with(|| a.0.cmp(b.0))
     };
-    let mut v: Vec<(&String, &Count)> = map.iter().collect();
     if n == 0 {
         return Vec::new();
     }
+    let mut v: Vec<(&String, &Count)> = map.iter().collect();
     if n < v.len() {
         v.select_nth_unstable_by(n - 1, order);
         v.truncate(n);

@@ -587,12 +587,15 @@ pub fn run(
 /// reads. Values marked safe (the charts, written here) are left alone.
 fn environment<'a>() -> minijinja::Environment<'a> {
     let mut env = minijinja::Environment::new();
-    env.set_formatter(|out, state, value| match value.as_str() {
-        Some(s) if !value.is_safe() => {
-            let shown = minijinja::Value::from(segura_api::sanitize(s).as_ref());
-            minijinja::escape_formatter(out, state, &shown)
-        }
-        _ => minijinja::escape_formatter(out, state, value),
+    env.set_formatter(|out, state, value| {
+        let shown = match value.as_str() {
+            Some(s) if !value.is_safe() => match segura_api::sanitize(s) {
+                std::borrow::Cow::Owned(shown) => Some(minijinja::Value::from(shown)),
+                std::borrow::Cow::Borrowed(_) => None,
+            },
+            _ => None,
+        };
+        minijinja::escape_formatter(out, state, shown.as_ref().unwrap_or(value))
     });
     env
 }
