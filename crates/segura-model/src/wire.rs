@@ -219,12 +219,29 @@ pub fn parse_string<'a>(
     i: usize,
     scratch: &'a mut String,
 ) -> Result<(&'a str, usize), WireError> {
+    parse_string_in(b, i, scratch, None)
+}
+
+/// [`parse_string`], checking a string without escapes against `window` when given.
+#[inline]
+fn parse_string_in<'a: 'r, 'r>(
+    b: &'a [u8],
+    i: usize,
+    scratch: &'r mut String,
+    window: Option<&mut Utf8Window<'a>>,
+) -> Result<(&'r str, usize), WireError> {
     debug_assert_eq!(b.get(i), Some(&b'"'));
     let start = i + 1;
     let j = find_string_special(b, start);
     match b.get(j) {
         None => return Err(WireError::incomplete(b.len())),
-        Some(b'"') => return Ok((utf8(&b[start..j], start)?, j + 1)),
+        Some(b'"') => {
+            let text = match window {
+                Some(window) => window.str(b, start, j)?,
+                None => utf8(&b[start..j], start)?,
+            };
+            return Ok((text, j + 1));
+        }
         Some(b'\\') => {}
         Some(_) => return Err(WireError::syntax(j, "control character in string")),
     }
@@ -427,23 +444,86 @@ fn object_key(b: &[u8], j: usize) -> Result<usize, WireError> {
     }
 }
 
-/// Each documented key followed by its closing quote, in field order.
-const QUOTED_KEYS: [&[u8]; 14] = [
-    b"id\"",
-    b"user\"",
-    b"origin_ip\"",
-    b"credential\"",
-    b"device\"",
-    b"protocol\"",
-    b"proxy\"",
-    b"session_id\"",
-    b"start\"",
-    b"end\"",
-    b"time\"",
-    b"prevent_purge\"",
-    b"request\"",
-    b"ITSM\"",
-];
+/// Whether `b[i..]` starts with `lit`. The length is a constant, so the comparison is a
+/// few loads, not a call to `memcmp`.
+#[inline(always)]
+fn starts_with_at<const N: usize>(b: &[u8], i: usize, lit: &[u8; N]) -> bool {
+    b.get(i..i + N).is_some_and(|s| s == lit)
+}
+
+/// Whether the documented key of `f`, with its closing quote and a `:` right after, is
+/// at `b[i..]` (the compact form servers send); returns the index after the colon.
+#[inline]
+fn predicted_key(b: &[u8], i: usize, f: Field) -> Option<usize> {
+    macro_rules! key {
+        ($lit:literal) => {
+            starts_with_at(b, i, $lit).then_some(i + $lit.len())
+        };
+    }
+    match f {
+        Field::Id => key!(b"id\":"),
+        Field::User => key!(b"user\":"),
+        Field::OriginIp => key!(b"origin_ip\":"),
+        Field::Credential => key!(b"credential\":"),
+        Field::Device => key!(b"device\":"),
+        Field::Protocol => key!(b"protocol\":"),
+        Field::Proxy => key!(b"proxy\":"),
+        Field::SessionId => key!(b"session_id\":"),
+        Field::Start => key!(b"start\":"),
+        Field::End => key!(b"end\":"),
+        Field::Time => key!(b"time\":"),
+        Field::PreventPurge => key!(b"prevent_purge\":"),
+        Field::Request => key!(b"request\":"),
+        Field::Itsm => key!(b"ITSM\":"),
+    }
+}
+
+/// Bytes validated as UTF-8 at once when a string of a session needs checking: about a
+/// session and a half, so one check usually covers every string of the object instead
+/// of one check per string.
+const UTF8_WINDOW: usize = 512;
+
+/// A stretch of the input already validated as UTF-8: strings inside it are sliced from
+/// it (a string's bounds are ASCII quotes, so always character boundaries) instead of
+/// being validated one by one.
+struct Utf8Window<'a> {
+    start: usize,
+    text: &'a str,
+}
+
+impl<'a> Utf8Window<'a> {
+    fn new() -> Self {
+        Self { start: 0, text: "" }
+    }
+
+    /// `b[from..to]` as text, with the error [`utf8`] gives when it is not UTF-8.
+    #[inline]
+    fn str(&mut self, b: &'a [u8], from: usize, to: usize) -> Result<&'a str, WireError> {
+        if let Some(s) = from
+            .checked_sub(self.start)
+            .and_then(|k| self.text.get(k..k + (to - from)))
+        {
+            return Ok(s);
+        }
+        self.refill(b, from, to)
+    }
+
+    #[cold]
+    fn refill(&mut self, b: &'a [u8], from: usize, to: usize) -> Result<&'a str, WireError> {
+        let stop = b.len().min(from + UTF8_WINDOW).max(to);
+        let text = match std::str::from_utf8(&b[from..stop]) {
+            Ok(text) => text,
+            // Valid up to a point past the string: keep that much (the cut may be in the
+            // middle of a character at the window's end, or an error further on).
+            Err(e) if from + e.valid_up_to() >= to => utf8(&b[from..from + e.valid_up_to()], from)?,
+            Err(e) => return Err(WireError::new(from + e.valid_up_to(), WireErrorKind::Utf8)),
+        };
+        self.start = from;
+        self.text = text;
+        text.get(..to - from)
+            .ok_or_else(|| WireError::new(to, WireErrorKind::Utf8))
+    }
+}
 
 /// Reads session objects into a reused [`RemoteSession`]; holds reusable scratch space.
 #[derive(Debug, Clone)]
@@ -492,6 +572,7 @@ impl SessionParser {
             Some(_) => return Err(WireError::syntax(i, "expected a session object")),
         }
         session.clear();
+        let mut window = Utf8Window::new();
         let mut seen = 0u16;
         let mut expect = 0usize;
         i = skip_ws(b, i + 1);
@@ -504,34 +585,32 @@ impl SessionParser {
                     Some(b'"') => {}
                     Some(_) => return Err(WireError::syntax(i, "expected a string key")),
                 }
-                // Servers send the documented keys in documented order: check for the
-                // expected one by its bytes before the general path.
-                let predicted = Field::ALL.get(expect).and_then(|f| {
-                    let quoted = QUOTED_KEYS[*f as usize];
-                    b.get(i + 1..i + 1 + quoted.len())
-                        .filter(|k| *k == quoted)
-                        .map(|_| (*f, i + 1 + quoted.len()))
-                });
-                let (field, k) = match predicted {
-                    Some((f, k)) => (Some(f), k),
+                // Servers send the documented keys in documented order, compact: check
+                // for the expected one by its bytes before the general path.
+                let predicted = Field::ALL
+                    .get(expect)
+                    .and_then(|&f| Some((f, predicted_key(b, i + 1, f)?)));
+                let (field, value_at) = match predicted {
+                    Some((f, k)) => (Some(f), skip_ws(b, k)),
                     None => {
                         let (key, k) = parse_string(b, i, &mut self.scratch)?;
-                        (Field::from_wire_key(key), k)
+                        let field = Field::from_wire_key(key);
+                        let k = skip_ws(b, k);
+                        match b.get(k) {
+                            None => return Err(WireError::incomplete(b.len())),
+                            Some(b':') => {}
+                            Some(_) => return Err(WireError::syntax(k, "expected ':'")),
+                        }
+                        (field, skip_ws(b, k + 1))
                     }
                 };
                 if let Some(f) = field {
                     expect = f as usize + 1;
                 }
-                i = skip_ws(b, k);
-                match b.get(i) {
-                    None => return Err(WireError::incomplete(b.len())),
-                    Some(b':') => {}
-                    Some(_) => return Err(WireError::syntax(i, "expected ':'")),
-                }
-                i = skip_ws(b, i + 1);
+                i = value_at;
                 i = match field {
                     Some(f) => {
-                        let next = self.value_into(b, i, f, session)?;
+                        let next = self.value_into(b, i, f, session, &mut window)?;
                         seen |= bit(f);
                         next
                     }
@@ -553,12 +632,13 @@ impl SessionParser {
         Ok(i)
     }
 
-    fn value_into(
+    fn value_into<'a>(
         &mut self,
-        b: &[u8],
+        b: &'a [u8],
         i: usize,
         f: Field,
         session: &mut RemoteSession,
+        window: &mut Utf8Window<'a>,
     ) -> Result<usize, WireError> {
         if let Some(next) = ascii_value_into(b, i, f, session) {
             return Ok(next);
@@ -566,7 +646,7 @@ impl SessionParser {
         let (scalar, next) = match b.get(i) {
             None => return Err(WireError::incomplete(b.len())),
             Some(b'"') => {
-                let (s, next) = parse_string(b, i, &mut self.scratch)?;
+                let (s, next) = parse_string_in(b, i, &mut self.scratch, Some(window))?;
                 (Scalar::Str(s), next)
             }
             Some(b'-' | b'0'..=b'9') => {
@@ -707,6 +787,55 @@ mod tests {
         let e = SessionParser::new().parse_into(&bytes, &mut r).unwrap_err();
         assert_eq!(e.kind, WireErrorKind::Utf8);
         assert_eq!(e.offset, pos);
+    }
+
+    /// The documented session with long non-ASCII text in several strings, so that
+    /// characters straddle the parser's UTF-8 windows.
+    fn wide_doc() -> String {
+        DOC.replace("\"Admin\"", &format!("\"{}\"", "Conceição ".repeat(40)))
+            .replace("usrdomadm01", &"ü€😀".repeat(50))
+            .replace("10.66.33.15:3389", "servidor-ção.example")
+    }
+
+    #[test]
+    fn non_ascii_strings_across_windows_read_like_serde() {
+        let doc = wide_doc();
+        assert!(doc.len() > 2 * UTF8_WINDOW);
+        let (a, n) = parse(&doc).unwrap();
+        assert_eq!(n, doc.len());
+        let b: RemoteSession = serde_json::from_str(&doc).unwrap();
+        assert_eq!(a, b);
+        for cut in 0..doc.len() {
+            let e = SessionParser::new()
+                .parse_into(&doc.as_bytes()[..cut], &mut RemoteSession::default())
+                .unwrap_err();
+            assert!(e.is_incomplete(), "cut at {cut}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_bad_byte_anywhere_in_a_string_is_reported_where_it_is() {
+        let doc = wide_doc();
+        let mut parser = SessionParser::new();
+        let mut session = RemoteSession::default();
+        // Every byte inside a string value (not a quote), in turn, made invalid UTF-8:
+        // the error is the first invalid byte of the input, whichever window it is in.
+        let values: Vec<usize> = doc
+            .match_indices("\":\"")
+            .flat_map(|(k, _)| {
+                let from = k + 3;
+                let len = doc[from..].find('"').unwrap();
+                from..from + len
+            })
+            .collect();
+        for pos in values {
+            let mut bytes = doc.clone().into_bytes();
+            bytes[pos] = 0xff;
+            let first_bad = std::str::from_utf8(&bytes).unwrap_err().valid_up_to();
+            let e = parser.parse_into(&bytes, &mut session).unwrap_err();
+            assert_eq!(e.kind, WireErrorKind::Utf8, "byte {pos}");
+            assert_eq!(e.offset, first_bad, "byte {pos}");
+        }
     }
 
     #[test]
