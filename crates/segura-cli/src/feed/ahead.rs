@@ -45,6 +45,9 @@ const IN_FLIGHT: usize = 4;
 
 /// One batch of sessions, in order.
 struct Batch {
+    /// The sessions, as many as `bytes` has entries; the ones after them are the buffers
+    /// of an earlier round, which the decoder fills next (in place: a session is not
+    /// moved in or out of a pool on its way).
     sessions: Vec<RemoteSession>,
     /// For each session, the bytes consumed once it was decoded.
     bytes: Vec<u64>,
@@ -82,14 +85,17 @@ pub(super) fn feed(
 
 /// The decoding thread: fills batches and sends them, then the end.
 fn decode(mut src: Source, tx: &SyncSender<Message>, spares: &Receiver<Batch>) {
-    let mut pool: Vec<RemoteSession> = Vec::new();
-    let mut batch = new_batch(&mut pool, spares, 0);
+    let mut batch = new_batch(spares, 0);
     loop {
         let (idle, end) = match src.next_event() {
             Some(Ok(Next::Session(_))) => {
-                let mut slot = pool.pop().unwrap_or_default();
-                src.swap_session(&mut slot);
-                batch.sessions.push(slot);
+                let n = batch.bytes.len();
+                if batch.sessions.len() == n {
+                    batch.sessions.push(RemoteSession::default());
+                }
+                if let Some(slot) = batch.sessions.get_mut(n) {
+                    src.swap_session(slot);
+                }
                 batch.bytes.push(src.bytes_received());
                 (false, None)
             }
@@ -97,11 +103,11 @@ fn decode(mut src: Source, tx: &SyncSender<Message>, spares: &Receiver<Batch>) {
             None => (false, Some(Ok(()))),
             Some(Err(e)) => (false, Some(Err(e))),
         };
-        let full = batch.sessions.len() >= BATCH;
+        let full = batch.bytes.len() >= BATCH;
         if full || idle || end.is_some() {
-            if !batch.sessions.is_empty() || idle {
+            if !batch.bytes.is_empty() || idle {
                 batch.idle = idle;
-                let next = new_batch(&mut pool, spares, src.sessions_received());
+                let next = new_batch(spares, src.sessions_received());
                 if tx
                     .send(Message::Batch(std::mem::replace(&mut batch, next)))
                     .is_err()
@@ -122,10 +128,9 @@ fn decode(mut src: Source, tx: &SyncSender<Message>, spares: &Receiver<Batch>) {
 }
 
 /// An empty batch, its vectors and sessions taken from a used one when there is one.
-fn new_batch(pool: &mut Vec<RemoteSession>, spares: &Receiver<Batch>, first: u64) -> Batch {
+fn new_batch(spares: &Receiver<Batch>, first: u64) -> Batch {
     match spares.try_recv() {
         Ok(mut used) => {
-            pool.append(&mut used.sessions);
             used.bytes.clear();
             used.first = first;
             used.idle = false;
@@ -164,13 +169,13 @@ fn consume(
                         Err(e) => return Err(with_progress(e, bytes, sessions)),
                     }
                 }
-                if let (Some(&bytes), n) = (batch.bytes.last(), batch.sessions.len()) {
+                if let (Some(&bytes), n) = (batch.bytes.last(), batch.bytes.len()) {
                     progress.update(bytes, batch.first + n as u64);
                 }
                 if batch.idle {
                     if let Err(e) = on(None) {
                         let (bytes, sessions) = batch.bytes.last().map_or((0, batch.first), |&b| {
-                            (b, batch.first + batch.sessions.len() as u64)
+                            (b, batch.first + batch.bytes.len() as u64)
                         });
                         return Err(with_progress(e, bytes, sessions));
                     }
