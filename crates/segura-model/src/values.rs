@@ -42,6 +42,8 @@ macro_rules! wire_enum {
 
             /// The known value whose wire text is `b` (in any case), if any.
             pub(crate) fn known_from_bytes(b: &[u8]) -> Option<Self> {
+                // The documented spelling first: a length check and a compare each.
+                $( if b == $wire.as_bytes() { return Some($name::$variant); } )+
                 $( if b.eq_ignore_ascii_case($wire.as_bytes()) { return Some($name::$variant); } )+
                 None
             }
