@@ -273,8 +273,10 @@ pub fn human_duration(secs: u64) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HumanDuration(pub u64);
 
-impl std::fmt::Display for HumanDuration {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl HumanDuration {
+    /// Writes the duration to `w`: the numbers through `itoa`, without the formatting
+    /// machinery (the audit writes two per finding, for millions of findings).
+    pub fn write_to<W: std::fmt::Write>(&self, w: &mut W) -> std::fmt::Result {
         let secs = self.0;
         let (d, h, m, s) = (
             secs / 86_400,
@@ -289,13 +291,23 @@ impl std::fmt::Display for HumanDuration {
         } else if m > 0 {
             (m, "m", s, "s")
         } else {
-            return write!(f, "{s}s");
+            (s, "s", 0, "")
         };
-        if b == 0 {
-            write!(f, "{a}{ua}")
-        } else {
-            write!(f, "{a}{ua} {b}{ub}")
+        let mut n = itoa::Buffer::new();
+        w.write_str(n.format(a))?;
+        w.write_str(ua)?;
+        if b > 0 {
+            w.write_char(' ')?;
+            w.write_str(n.format(b))?;
+            w.write_str(ub)?;
         }
+        Ok(())
+    }
+}
+
+impl std::fmt::Display for HumanDuration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.write_to(f)
     }
 }
 

@@ -37,7 +37,7 @@ mod overview;
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -808,33 +808,37 @@ fn push_session_on(out: &mut String, device: &str) {
 /// Appends `session[ on DEVICE] VERB 9h 5m (threshold 8h)`.
 fn push_over_threshold(out: &mut String, device: &str, verb: &str, secs: u64, threshold: u64) {
     push_session_on(out, device);
-    let _ = write!(
-        out,
-        " {verb} {} (threshold {})",
-        HumanDuration(secs),
-        HumanDuration(threshold)
-    );
+    out.push(' ');
+    out.push_str(verb);
+    out.push(' ');
+    let _ = HumanDuration(secs).write_to(out);
+    out.push_str(" (threshold ");
+    let _ = HumanDuration(threshold).write_to(out);
+    out.push(')');
 }
 
-/// Appends `s` quoted as `{:?}` writes it, without the formatting machinery for
-/// printable ASCII, where the only escapes are of the quote and the backslash.
+/// Appends `s` quoted as `{:?}` writes it, without the formatting machinery: runs of
+/// printable ASCII other than the quote and the backslash are copied as they are, and
+/// every other character is escaped as [`char::escape_debug`] escapes it (which is what
+/// `{:?}` does to a string's characters, except that it leaves `'` alone, and `'` is
+/// printable ASCII here).
 fn push_debug_str(out: &mut String, s: &str) {
-    if s.bytes().all(|b| (b' '..=b'~').contains(&b)) {
-        out.push('"');
-        for part in s.split_inclusive(['"', '\\']) {
-            match part.strip_suffix(['"', '\\']) {
-                Some(head) => {
-                    out.push_str(head);
-                    out.push('\\');
-                    out.push_str(&part[head.len()..]);
-                }
-                None => out.push_str(part),
-            }
+    out.push('"');
+    let mut rest = s;
+    while !rest.is_empty() {
+        let plain = rest
+            .bytes()
+            .position(|b| !(b' '..=b'~').contains(&b) || b == b'"' || b == b'\\')
+            .unwrap_or(rest.len());
+        out.push_str(&rest[..plain]);
+        rest = &rest[plain..];
+        let mut chars = rest.chars();
+        if let Some(c) = chars.next() {
+            out.extend(c.escape_debug());
+            rest = chars.as_str();
         }
-        out.push('"');
-    } else {
-        let _ = write!(out, "{s:?}");
     }
+    out.push('"');
 }
 
 /// The weekday as chrono's `Display` writes it (`Mon`, `Tue`, ...).
@@ -1516,6 +1520,11 @@ mod tests {
             "caf\u{e9}",
             "\u{200b}zero width",
             "\u{7f}",
+            "管理者",
+            "contábil \"x\"\u{0}",
+            "\u{301}combining first, e\u{301} later",
+            "\u{feff}bom \u{10ffff} \u{e000}",
+            "\r\n\u{85}\u{2028}",
         ] {
             let mut out = String::new();
             push_debug_str(&mut out, v);
