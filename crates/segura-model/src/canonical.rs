@@ -5,7 +5,7 @@
 use crate::field::{Field, FieldText};
 use crate::ids::itoa_buf;
 use crate::session::RemoteSession;
-use crate::time::format_datetime;
+use crate::time::datetime_bytes;
 use crate::wire::find_string_special;
 
 /// Appends `s` as a JSON string, escaped as `serde_json` does.
@@ -52,9 +52,8 @@ impl FieldText<'_> {
                 out.push(b'"');
             }
             FieldText::DateTime(dt) => {
-                let mut buf = [0u8; 19];
                 out.push(b'"');
-                out.extend_from_slice(format_datetime(dt, &mut buf).as_bytes());
+                out.extend_from_slice(&datetime_bytes(dt));
                 out.push(b'"');
             }
             FieldText::Duration(d) => {

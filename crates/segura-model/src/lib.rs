@@ -40,8 +40,8 @@ pub use ids::{ParseIdError, SessionHash, SessionId};
 pub use session::RemoteSession;
 pub use session::{FieldValueError, Projection, Scalar};
 pub use time::{
-    format_datetime, parse_datetime, parse_optional_datetime, ParseTimeError, SessionDuration,
-    DATETIME_FORMAT,
+    datetime_bytes, format_datetime, parse_datetime, parse_optional_datetime, ParseTimeError,
+    SessionDuration, DATETIME_FORMAT,
 };
 pub use values::{parse_prevent_purge, Protocol, Proxy};
 pub use web_session::{WebSession, WebSessionRequest, WebSessionResponse};

@@ -91,26 +91,44 @@ pub fn parse_optional_datetime(s: &str) -> Result<Option<NaiveDateTime>, ParseTi
     }
 }
 
+/// `00` to `99`, two ASCII digits each: a date-time is written two digits at a time.
+const PAIRS: &[u8; 200] = b"00010203040506070809\
+10111213141516171819\
+20212223242526272829\
+30313233343536373839\
+40414243444546474849\
+50515253545556575859\
+60616263646566676869\
+70717273747576777879\
+80818283848586878889\
+90919293949596979899";
+
+/// Writes `n % 100` as two digits at `dst[0..2]`.
+fn put_pair(dst: &mut [u8], n: u32) {
+    let k = (n % 100) as usize * 2;
+    dst[..2].copy_from_slice(&PAIRS[k..k + 2]);
+}
+
+/// A date-time in the canonical form `YYYY-MM-DD HH:MM:SS`, as ASCII bytes (years
+/// outside 0 to 9999 are clamped to them: the wire form has four digits). For a writer
+/// of bytes; [`format_datetime`] gives the same as a `&str`.
+pub fn datetime_bytes(dt: &NaiveDateTime) -> [u8; 19] {
+    let year = u32::try_from(dt.year()).unwrap_or(0).min(9999);
+    let secs = dt.num_seconds_from_midnight();
+    let mut buf = *b"0000-00-00 00:00:00";
+    put_pair(&mut buf[0..2], year / 100);
+    put_pair(&mut buf[2..4], year);
+    put_pair(&mut buf[5..7], dt.month());
+    put_pair(&mut buf[8..10], dt.day());
+    put_pair(&mut buf[11..13], secs / 3600);
+    put_pair(&mut buf[14..16], secs / 60 % 60);
+    put_pair(&mut buf[17..19], secs % 60);
+    buf
+}
+
 /// Writes a date-time in the canonical form `YYYY-MM-DD HH:MM:SS` into a stack buffer.
 pub fn format_datetime<'a>(dt: &NaiveDateTime, buf: &'a mut [u8; 19]) -> &'a str {
-    fn put(dst: &mut [u8], mut n: u32) {
-        for slot in dst.iter_mut().rev() {
-            *slot = b'0' + (n % 10) as u8;
-            n /= 10;
-        }
-    }
-    let year = u32::try_from(dt.year()).unwrap_or(0).min(9999);
-    put(&mut buf[0..4], year);
-    buf[4] = b'-';
-    put(&mut buf[5..7], dt.month());
-    buf[7] = b'-';
-    put(&mut buf[8..10], dt.day());
-    buf[10] = b' ';
-    put(&mut buf[11..13], dt.hour());
-    buf[13] = b':';
-    put(&mut buf[14..16], dt.minute());
-    buf[16] = b':';
-    put(&mut buf[17..19], dt.second());
+    *buf = datetime_bytes(dt);
     // Only ASCII digits and separators were written.
     std::str::from_utf8(buf).unwrap_or("0000-00-00 00:00:00")
 }
@@ -214,6 +232,29 @@ mod tests {
         assert_eq!(parse_datetime("2024-05-06 16:05:07.123").unwrap(), dt);
         let mut buf = [0u8; 19];
         assert_eq!(format_datetime(&dt, &mut buf), "2024-05-06 16:05:07");
+    }
+
+    #[test]
+    fn the_canonical_form_is_chrono_s_at_every_field_value() {
+        let mut buf = [0u8; 19];
+        let start = parse_datetime("1999-12-31 23:59:59").unwrap();
+        // Every second of a day and every day of several years, leap ones included.
+        for k in 0..(86_400 + 2000) {
+            let dt = start + chrono::TimeDelta::seconds(k) + chrono::TimeDelta::days(k % 1500);
+            let want = dt.format("%Y-%m-%d %H:%M:%S").to_string();
+            assert_eq!(format_datetime(&dt, &mut buf), want);
+            assert_eq!(&datetime_bytes(&dt), want.as_bytes());
+        }
+        for (y, want) in [(1, "0001"), (999, "0999"), (9999, "9999"), (12345, "9999")] {
+            let dt = chrono::NaiveDate::from_ymd_opt(y, 2, 3)
+                .unwrap()
+                .and_hms_opt(4, 5, 6)
+                .unwrap();
+            assert_eq!(
+                format_datetime(&dt, &mut buf),
+                format!("{want}-02-03 04:05:06")
+            );
+        }
     }
 
     #[test]

@@ -42,7 +42,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDateTime, NaiveTime, TimeDelta, Timelike};
-use segura_model::{format_datetime, write_json_str, RemoteSession, SessionId};
+use segura_model::{datetime_bytes, format_datetime, write_json_str, RemoteSession, SessionId};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
@@ -398,7 +398,6 @@ impl Finding {
     /// `serde_json::to_writer` writes for it (a test checks), without serde's per-key
     /// dispatch, for outputs that print millions of findings.
     pub fn write_json(&self, out: &mut Vec<u8>) {
-        let (mut b1, mut b2) = ([0u8; 19], [0u8; 19]);
         out.extend_from_slice(b"{\"rule\":\"");
         out.extend_from_slice(self.rule.as_str().as_bytes());
         out.extend_from_slice(b"\",\"severity\":\"");
@@ -414,9 +413,9 @@ impl Finding {
             out.extend_from_slice(ids.format(id.get()).as_bytes());
         }
         out.extend_from_slice(b"],\"first\":\"");
-        out.extend_from_slice(format_datetime(&self.first, &mut b1).as_bytes());
+        out.extend_from_slice(&datetime_bytes(&self.first));
         out.extend_from_slice(b"\",\"last\":\"");
-        out.extend_from_slice(format_datetime(&self.last, &mut b2).as_bytes());
+        out.extend_from_slice(&datetime_bytes(&self.last));
         out.extend_from_slice(b"\",\"detail\":");
         write_json_str(out, &self.detail);
         out.push(b'}');
