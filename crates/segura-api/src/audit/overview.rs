@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BinaryHeap};
 
 use crate::HashMap;
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
+use compact_str::CompactString;
 use segura_model::{RemoteSession, SessionId};
 
 /// How many entries the top lists and the longest sessions keep.
@@ -52,16 +53,21 @@ impl PartialOrd for Longest {
     }
 }
 
+/// A name counted in an overview: held inline up to 24 bytes (most user, device and
+/// credential names), so that a list with hundreds of thousands of distinct devices
+/// neither allocates for each nor follows a pointer to compare it (`compact_str`).
+type Name = CompactString;
+
 #[derive(Debug, Default, Clone, Copy)]
 struct Count {
     sessions: u64,
     secs: u64,
 }
 
-fn bump(map: &mut HashMap<String, Count>, key: &str, secs: u64) {
+fn bump(map: &mut HashMap<Name, Count>, key: &str, secs: u64) {
     let c = match map.get_mut(key) {
         Some(c) => c,
-        None => map.entry(key.to_owned()).or_default(),
+        None => map.entry(Name::from(key)).or_default(),
     };
     c.sessions += 1;
     c.secs += secs;
@@ -76,11 +82,11 @@ pub struct Overview {
     sessions: u64,
     active: u64,
     total_secs: u64,
-    users: HashMap<String, Count>,
-    devices: HashMap<String, Count>,
-    credentials: HashMap<String, Count>,
-    protocols: HashMap<String, Count>,
-    proxies: HashMap<String, Count>,
+    users: HashMap<Name, Count>,
+    devices: HashMap<Name, Count>,
+    credentials: HashMap<Name, Count>,
+    protocols: HashMap<Name, Count>,
+    proxies: HashMap<Name, Count>,
     per_day: BTreeMap<NaiveDate, u64>,
     heat: [[u64; 24]; 7],
     longest: BinaryHeap<Reverse<Longest>>,
@@ -88,15 +94,15 @@ pub struct Overview {
 
 /// The first `n` names of `map`, most sessions (`by_time`: most time) first, ties by
 /// name: only those `n` are sorted and copied, whatever the number of names.
-fn top(map: &HashMap<String, Count>, n: usize, by_time: bool) -> Vec<Ranked> {
+fn top(map: &HashMap<Name, Count>, n: usize, by_time: bool) -> Vec<Ranked> {
     let key = |c: &Count| if by_time { c.secs } else { c.sessions };
-    let order = |a: &(&String, &Count), b: &(&String, &Count)| {
+    let order = |a: &(&Name, &Count), b: &(&Name, &Count)| {
         key(b.1).cmp(&key(a.1)).then_with(|| a.0.cmp(b.0))
     };
     if n == 0 {
         return Vec::new();
     }
-    let mut v: Vec<(&String, &Count)> = map.iter().collect();
+    let mut v: Vec<(&Name, &Count)> = map.iter().collect();
     if n < v.len() {
         v.select_nth_unstable_by(n - 1, order);
         v.truncate(n);
@@ -104,7 +110,7 @@ fn top(map: &HashMap<String, Count>, n: usize, by_time: bool) -> Vec<Ranked> {
     v.sort_unstable_by(order);
     v.into_iter()
         .map(|(k, c)| Ranked {
-            name: k.clone(),
+            name: k.to_string(),
             sessions: c.sessions,
             secs: c.secs,
         })
@@ -238,10 +244,10 @@ mod tests {
     /// name), for every `n`, by sessions and by time.
     #[test]
     fn the_top_is_the_head_of_the_full_order() {
-        let mut map: HashMap<String, Count> = HashMap::default();
+        let mut map: HashMap<Name, Count> = HashMap::default();
         for i in 0..200u64 {
             map.insert(
-                format!("name-{i:03}"),
+                format!("name-{i:03}").into(),
                 Count {
                     sessions: i % 7,
                     secs: (i * 37) % 11,
@@ -252,7 +258,7 @@ mod tests {
             let mut all: Vec<Ranked> = map
                 .iter()
                 .map(|(k, c)| Ranked {
-                    name: k.clone(),
+                    name: k.to_string(),
                     sessions: c.sessions,
                     secs: c.secs,
                 })
