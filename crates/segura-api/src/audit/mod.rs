@@ -39,7 +39,6 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::fmt;
 use std::str::FromStr;
-use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDateTime, NaiveTime, TimeDelta, Timelike};
 use segura_model::{datetime_bytes, format_datetime, write_json_str, RemoteSession, SessionId};
@@ -656,7 +655,7 @@ struct Interval {
     end: NaiveDateTime,
     start: NaiveDateTime,
     id: SessionId,
-    origin: Arc<str>,
+    origin: Name,
 }
 
 impl Ord for Interval {
@@ -682,47 +681,106 @@ fn lower(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A name held by the audit's windows and the report's overview: inline up to 24
+/// bytes (most origins, devices and user names), so that holding one neither
+/// allocates nor follows a pointer to compare it (`compact_str`).
+pub(crate) type Name = compact_str::CompactString;
+
+/// Up to this many distinct names, [`Counts`] scans a short vector; past it, a hash
+/// map.
+const FEW: usize = 32;
+
 /// How many entries of a window (the active sessions, the last 24 hours) have each
 /// name: only names in the window are held.
-#[derive(Debug, Default)]
-struct Counts {
-    /// The count is a `Cell` so that one lookup yields both the shared name and its
-    /// count.
-    per: HashMap<Arc<str>, std::cell::Cell<u32>>,
+///
+/// A user's window holds a handful of names at a time, and most of them are new (in a
+/// large list nearly every session comes from another origin and goes to another
+/// device): a short vector scanned in order serves them without hashing, and without
+/// allocating for names of up to 24 bytes. A window with more than [`FEW`] distinct
+/// names (one user holding thousands of sessions at once) moves to a hash map, so that
+/// each step stays of constant cost.
+#[derive(Debug)]
+enum Counts {
+    Few(Vec<(Name, u32)>),
+    Many(HashMap<Name, u32>),
+}
+
+impl Default for Counts {
+    fn default() -> Self {
+        Counts::Few(Vec::new())
+    }
 }
 
 impl Counts {
-    /// Counts `name` once more and returns the name as the window's entry holds it:
-    /// shared with the count, allocated only when the window does not have it yet.
-    fn add(&mut self, name: &str) -> Arc<str> {
-        if let Some((key, n)) = self.per.get_key_value(name) {
-            n.set(n.get() + 1);
-            return Arc::clone(key);
+    /// Counts `name` once more and returns the name for the window's entry.
+    fn add(&mut self, name: &str) -> Name {
+        match self {
+            Counts::Few(v) => {
+                if let Some((key, n)) = v.iter_mut().find(|(k, _)| k.as_str() == name) {
+                    *n += 1;
+                    return key.clone();
+                }
+                let key = Name::from(name);
+                if v.len() < FEW {
+                    v.push((key.clone(), 1));
+                } else {
+                    let mut map: HashMap<Name, u32> = v.drain(..).collect();
+                    map.insert(key.clone(), 1);
+                    *self = Counts::Many(map);
+                }
+                key
+            }
+            Counts::Many(map) => {
+                let key = Name::from(name);
+                match map.get_mut(name) {
+                    Some(n) => *n += 1,
+                    None => {
+                        map.insert(key.clone(), 1);
+                    }
+                }
+                key
+            }
         }
-        let key: Arc<str> = Arc::from(name);
-        self.per.insert(Arc::clone(&key), std::cell::Cell::new(1));
-        key
     }
 
     fn remove(&mut self, name: &str) {
-        if let Some(n) = self.per.get(name) {
-            if n.get() > 1 {
-                n.set(n.get() - 1);
-            } else {
-                self.per.remove(name);
+        match self {
+            Counts::Few(v) => {
+                if let Some(i) = v.iter().position(|(k, _)| k.as_str() == name) {
+                    if v[i].1 > 1 {
+                        v[i].1 -= 1;
+                    } else {
+                        v.swap_remove(i);
+                    }
+                }
+            }
+            Counts::Many(map) => {
+                if let Some(n) = map.get_mut(name) {
+                    if *n > 1 {
+                        *n -= 1;
+                    } else {
+                        map.remove(name);
+                    }
+                }
             }
         }
     }
 
     fn distinct(&self) -> usize {
-        self.per.len()
+        match self {
+            Counts::Few(v) => v.len(),
+            Counts::Many(map) => map.len(),
+        }
     }
 
     /// Whether a name other than `name` is counted: without a lookup once two are.
     fn has_other_than(&self, name: &str) -> bool {
-        match self.per.len() {
+        match self.distinct() {
             0 => false,
-            1 => !self.per.contains_key(name),
+            1 => match self {
+                Counts::Few(v) => v[0].0.as_str() != name,
+                Counts::Many(map) => !map.contains_key(name),
+            },
             _ => true,
         }
     }
@@ -748,7 +806,7 @@ struct UserAgg {
     /// The current run of overlapping sessions from several origins.
     cluster: Option<(Acc, HashSet<String>)>,
     /// Starts in the sweep window: (start, id, last, device).
-    window: VecDeque<(NaiveDateTime, SessionId, NaiveDateTime, Arc<str>)>,
+    window: VecDeque<(NaiveDateTime, SessionId, NaiveDateTime, Name)>,
     window_devices: Counts,
     /// The current sweep.
     sweep: Option<(Acc, HashSet<String>)>,
@@ -1372,7 +1430,7 @@ fn sweep_add(
     }
     let device = u.window_devices.add(&lower(&s.device));
     u.window
-        .push_back((s.start, s.id, session_last(s), Arc::clone(&device)));
+        .push_back((s.start, s.id, session_last(s), device.clone()));
     if u.window_devices.distinct() >= min_devices.max(1) {
         match &mut u.sweep {
             Some((acc, devices)) => {
@@ -1418,6 +1476,53 @@ mod tests {
 
     fn t(s: &str) -> NaiveDateTime {
         parse_datetime(s).unwrap()
+    }
+
+    /// `Counts` agrees with a plain map of counts through every step of a long run of
+    /// adds and removes that crosses [`FEW`] distinct names both ways, and hands back
+    /// each name as it was given (inline or not).
+    #[test]
+    fn counts_agree_with_a_map_across_the_few_and_many_forms() {
+        let mut counts = Counts::default();
+        let mut model: BTreeMap<String, u32> = BTreeMap::new();
+        let mut held: Vec<String> = Vec::new();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for step in 0..20_000u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Grows well past `FEW` distinct names, then shrinks to none, twice.
+            let growing = (step / 5_000) % 2 == 0;
+            if held.is_empty() || (growing && x % 3 != 0) || (!growing && x % 3 == 0) {
+                let name = if x % 5 == 0 {
+                    format!("fe80::{:x}:a-name-longer-than-twenty-four-bytes", x % 70)
+                } else {
+                    format!("10.0.0.{}", x % 70)
+                };
+                assert_eq!(counts.add(&name).as_str(), name, "step {step}");
+                *model.entry(name.clone()).or_default() += 1;
+                held.push(name);
+            } else {
+                let name = held.swap_remove((x % held.len() as u64) as usize);
+                counts.remove(&name);
+                let n = model.get_mut(&name).expect("held names are counted");
+                *n -= 1;
+                if *n == 0 {
+                    model.remove(&name);
+                }
+            }
+            counts.remove("a name never added");
+            assert_eq!(counts.distinct(), model.len(), "step {step}");
+            for probe in [
+                "10.0.0.1",
+                "10.0.0.2",
+                held.first().map_or("", |h| h.as_str()),
+            ] {
+                let other = model.keys().any(|k| k != probe);
+                assert_eq!(counts.has_other_than(probe), other, "step {step}, {probe}");
+            }
+        }
+        assert!(matches!(counts, Counts::Many(_)), "the run reached the map");
     }
 
     #[test]

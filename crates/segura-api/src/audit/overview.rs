@@ -3,9 +3,9 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 
+use super::Name;
 use crate::HashMap;
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
-use compact_str::CompactString;
 use segura_model::{RemoteSession, SessionId};
 
 /// How many entries the top lists and the longest sessions keep.
@@ -52,11 +52,6 @@ impl PartialOrd for Longest {
         Some(self.cmp(other))
     }
 }
-
-/// A name counted in an overview: held inline up to 24 bytes (most user, device and
-/// credential names), so that a list with hundreds of thousands of distinct devices
-/// neither allocates for each nor follows a pointer to compare it (`compact_str`).
-type Name = CompactString;
 
 #[derive(Debug, Default, Clone, Copy)]
 struct Count {
