@@ -645,7 +645,8 @@ impl Acc {
 /// `shared-credential`: the users of one credential.
 #[derive(Debug, Default)]
 struct CredentialAgg {
-    users: HashSet<String>,
+    /// The users, as their indexes in [`Auditor::user_names`].
+    users: HashSet<usize>,
     acc: Option<Acc>,
 }
 
@@ -820,7 +821,12 @@ pub struct Auditor {
     exempt: ExemptSet,
     rule_exempt: Vec<Option<ExemptSet>>,
     credentials: HashMap<String, CredentialAgg>,
-    users: HashMap<String, UserAgg>,
+    /// Each user a rule about groups saw: its index in `user_names` and `users`, so
+    /// that a session costs one lookup of its user, and a credential's users are a set
+    /// of numbers.
+    user_index: HashMap<String, usize>,
+    user_names: Vec<String>,
+    users: Vec<UserAgg>,
     baseline: Option<Baseline>,
     collect_origins: bool,
     /// `new-origin`: per user, per origin, the sessions seen.
@@ -926,7 +932,9 @@ impl Auditor {
             exempt,
             rule_exempt,
             credentials: HashMap::default(),
-            users: HashMap::default(),
+            user_index: HashMap::default(),
+            user_names: Vec::new(),
+            users: Vec::new(),
             baseline: None,
             collect_origins: false,
             origins: HashMap::default(),
@@ -1057,6 +1065,18 @@ impl Auditor {
         only
     }
 
+    /// The index of `name` in `user_names` and `users`, added when new.
+    fn user(&mut self, name: &str) -> usize {
+        if let Some(&i) = self.user_index.get(name) {
+            return i;
+        }
+        let i = self.users.len();
+        self.user_index.insert(name.to_owned(), i);
+        self.user_names.push(name.to_owned());
+        self.users.push(UserAgg::default());
+        i
+    }
+
     fn add_inner(&mut self, s: &RemoteSession, emit: &mut dyn FnMut(&Finding)) {
         self.sessions += 1;
         if self.runs(RuleId::NoTicket, s)
@@ -1110,32 +1130,28 @@ impl Auditor {
             f.detail.push_str(", outside business hours");
             emit(f);
         }
-        if self.runs(RuleId::SharedCredential, s) && !s.credential.is_empty() && !s.user.is_empty()
-        {
-            let agg = match self.credentials.get_mut(s.credential.as_str()) {
-                Some(a) => a,
-                None => self.credentials.entry(s.credential.clone()).or_default(),
-            };
-            if !agg.users.contains(s.user.as_str()) {
-                agg.users.insert(s.user.clone());
-            }
-            match &mut agg.acc {
-                Some(acc) => acc.add_session(s),
-                None => agg.acc = Some(Acc::of(s)),
-            }
-        }
+        let shared = self.runs(RuleId::SharedCredential, s) && !s.credential.is_empty();
+        let concurrent = self.runs(RuleId::ConcurrentOrigins, s) && !s.origin_ip.is_empty();
+        let sweep = self.runs(RuleId::DeviceSweep, s) && !s.device.is_empty();
         if !s.user.is_empty() {
-            let concurrent = self.runs(RuleId::ConcurrentOrigins, s) && !s.origin_ip.is_empty();
-            let sweep = self.runs(RuleId::DeviceSweep, s) && !s.device.is_empty();
-            if concurrent || sweep {
-                let user = match self.users.get_mut(s.user.as_str()) {
-                    Some(u) => u,
-                    None => self.users.entry(s.user.clone()).or_default(),
-                };
+            if shared || concurrent || sweep {
+                let u = self.user(&s.user);
+                if shared {
+                    let agg = match self.credentials.get_mut(s.credential.as_str()) {
+                        Some(a) => a,
+                        None => self.credentials.entry(s.credential.clone()).or_default(),
+                    };
+                    agg.users.insert(u);
+                    match &mut agg.acc {
+                        Some(acc) => acc.add_session(s),
+                        None => agg.acc = Some(Acc::of(s)),
+                    }
+                }
                 let (c_sev, d_sev) = (
                     self.config.rule(RuleId::ConcurrentOrigins).severity,
                     self.config.rule(RuleId::DeviceSweep).severity,
                 );
+                let user = &mut self.users[u];
                 if concurrent {
                     concurrent_add(user, s, self.now, c_sev, emit);
                 }
@@ -1176,7 +1192,8 @@ impl Auditor {
         for (cred, agg) in creds {
             if agg.users.len() >= self.config.shared_min_users {
                 if let Some(acc) = agg.acc {
-                    let mut users: Vec<&String> = agg.users.iter().collect();
+                    let mut users: Vec<&String> =
+                        agg.users.iter().map(|&u| &self.user_names[u]).collect();
                     users.sort();
                     let shown: Vec<&str> = users.iter().take(10).map(|u| u.as_str()).collect();
                     let detail = format!(
@@ -1199,7 +1216,8 @@ impl Auditor {
                 }
             }
         }
-        let mut users: Vec<(String, UserAgg)> = self.users.into_iter().collect();
+        let mut users: Vec<(String, UserAgg)> =
+            self.user_names.into_iter().zip(self.users).collect();
         users.sort_by(|a, b| a.0.cmp(&b.0));
         for (name, mut u) in users {
             if let Some(c) = u.cluster.take() {
