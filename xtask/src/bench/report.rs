@@ -33,7 +33,8 @@ pub struct Row {
     pub body_bytes: u64,
     pub median_s: Option<f64>,
     pub rss_mib: Option<f64>,
-    /// This contender's median time over segura --input's at the same size.
+    /// This contender's time over segura --input's at the same size: the median of the
+    /// ratios to its partner runs when it has them, else the ratio of the medians.
     pub ratio: Option<f64>,
     pub identical: Option<bool>,
     pub skipped: Option<String>,
@@ -55,13 +56,25 @@ pub fn rows(ms: &[Measurement]) -> Vec<Row> {
                 .iter()
                 .find(|b| b.contender == Contender::SeguraInput && b.sessions == m.sessions)
                 .and_then(|b| median(&b.walls));
+            // Pair by pair when each run had its partner run of segura --input.
+            let paired = (!m.partners.is_empty() && m.partners.len() == m.walls.len())
+                .then(|| {
+                    let r: Vec<f64> = m
+                        .walls
+                        .iter()
+                        .zip(&m.partners)
+                        .map(|(t, b)| t / b)
+                        .collect();
+                    median(&r)
+                })
+                .flatten();
             Row {
                 contender: m.contender,
                 sessions: m.sessions,
                 body_bytes: m.body_bytes,
                 median_s,
                 rss_mib: m.rss_kib.map(|k| k as f64 / 1024.0),
-                ratio: median_s.zip(base).map(|(t, b)| t / b),
+                ratio: paired.or_else(|| median_s.zip(base).map(|(t, b)| t / b)),
                 identical: m.identical,
                 skipped: m.skipped.clone(),
             }
@@ -326,6 +339,7 @@ pub fn sample_rows() -> Vec<Row> {
         sessions: n,
         body_bytes: n * 343,
         walls,
+        partners: Vec::new(),
         rss_kib: Some(rss),
         identical: Some(true),
         skipped: None,
@@ -353,6 +367,35 @@ mod tests {
         assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
         assert_eq!(median(&[]), None);
         assert_eq!(median(&[f64::NAN, 5.0]), Some(5.0));
+    }
+
+    /// With partner runs, the ratio is the median of the pairs' ratios, not the ratio
+    /// of the medians (which a host that slows down midway would skew).
+    #[test]
+    fn a_paired_ratio_is_the_median_of_the_pairs() {
+        let m = |c, walls: Vec<f64>, partners: Vec<f64>| Measurement {
+            contender: c,
+            sessions: 1000,
+            body_bytes: 343_000,
+            walls,
+            partners,
+            rss_kib: None,
+            identical: None,
+            skipped: None,
+        };
+        let ms = [
+            m(Contender::SeguraInput, vec![1.0, 2.0, 3.0], Vec::new()),
+            m(
+                Contender::SeguraAudit,
+                vec![2.0, 4.0, 3.0],
+                vec![1.0, 2.0, 3.0],
+            ),
+            m(Contender::SeguraStats, vec![2.0, 4.0, 3.0], Vec::new()),
+        ];
+        let rows = rows(&ms);
+        assert_eq!(rows[0].ratio, Some(1.0));
+        assert_eq!(rows[1].ratio, Some(2.0), "pairs 2×, 2×, 1×");
+        assert_eq!(rows[2].ratio, Some(1.5), "unpaired: 3 s over 2 s");
     }
 
     #[test]

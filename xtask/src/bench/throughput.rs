@@ -29,6 +29,9 @@ pub struct Measurement {
     pub body_bytes: u64,
     /// Wall seconds of each timed run.
     pub walls: Vec<f64>,
+    /// Wall seconds of the run of segura --input just before each timed run (empty for
+    /// segura --input itself, or when it is not run).
+    pub partners: Vec<f64>,
     /// The largest peak RSS of the runs, in KiB.
     pub rss_kib: Option<u64>,
     /// Whether the output equals the generator's lines byte for byte.
@@ -61,42 +64,36 @@ pub fn measure_size(
             sessions: ctx.sessions,
             body_bytes,
             walls: Vec::new(),
+            partners: Vec::new(),
             rss_kib: None,
             identical: None,
             skipped: skipped.clone(),
         })
         .collect();
     let time_out = ctx.work.join("time.txt");
+    let time_out = ctx.time_tool.then_some(time_out.as_path());
+    // Each timed run of another contender comes right after a run of segura --input,
+    // its partner: the ratio is taken pair by pair, so that the host's drift from one
+    // minute to the next (10 to 25 % here) falls on both sides of it.
+    let pair = ms
+        .iter()
+        .any(|m| m.contender == Contender::SeguraInput && m.skipped.is_none());
+    let mut partner_runs: Vec<(f64, Option<u64>)> = Vec::new();
     for round in 0..=runs {
         for m in ms.iter_mut().filter(|m| m.skipped.is_none()) {
-            let spec = spec(m.contender, ctx.bins, ctx.work, &inputs);
             let out_path = ctx.work.join(format!("out-{}.ndjson", m.contender.slug()));
+            if round > 0 && pair && m.contender != Contender::SeguraInput {
+                let partner = run(ctx, Contender::SeguraInput, &inputs, dev_null()?, time_out)?;
+                m.partners.push(partner.0);
+                partner_runs.push(partner);
+            }
             let stdout = if round == 0 {
                 create(&out_path)?
             } else {
-                File::create("/dev/null")
-                    .map_err(|e| Error::new(format!("cannot open /dev/null: {e}")))?
+                dev_null()?
             };
-            let mut cmd = spec.command(ctx.time_tool.then_some(time_out.as_path()));
-            cmd.stdout(stdout).stderr(Stdio::piped());
-            let line = util::describe(&cmd);
-            let start = Instant::now();
-            let out = cmd
-                .output()
-                .map_err(|e| Error::new(format!("cannot run `{line}`: {e}")))?;
-            let wall = start.elapsed().as_secs_f64();
-            if !out.status.success() {
-                return Err(Error::new(format!(
-                    "`{line}` failed ({}):\n{}",
-                    out.status,
-                    String::from_utf8_lossy(&out.stderr).trim_end()
-                )));
-            }
-            if ctx.time_tool {
-                let text = util::read(&time_out)?;
-                let (_, rss) = parse_time_output(&text).ok_or_else(|| {
-                    Error::new(format!("cannot read /usr/bin/time's output {text:?}"))
-                })?;
+            let (wall, rss) = run(ctx, m.contender, &inputs, stdout, time_out)?;
+            if let Some(rss) = rss {
                 m.rss_kib = Some(m.rss_kib.map_or(rss, |r| r.max(rss)));
             }
             if round == 0 && !m.contender.lists_sessions() {
@@ -118,17 +115,77 @@ pub fn measure_size(
                 );
             } else {
                 m.walls.push(wall);
+                let paired = match m.partners.last() {
+                    Some(p) if m.contender != Contender::SeguraInput => {
+                        format!(" ({:.2}× its segura --input run, {p:.3} s)", wall / p)
+                    }
+                    _ => String::new(),
+                };
                 eprintln!(
-                    "{:>9} sessions  {:<18} run {round}/{runs}: {wall:.3} s",
+                    "{:>9} sessions  {:<18} run {round}/{runs}: {wall:.3} s{paired}",
                     ctx.sessions,
                     m.contender.name()
                 );
             }
         }
     }
+    // The partners are runs of segura --input like its own: its figures count them.
+    if let Some(input) = ms
+        .iter_mut()
+        .find(|m| m.contender == Contender::SeguraInput)
+    {
+        for (wall, rss) in partner_runs {
+            input.walls.push(wall);
+            if let Some(rss) = rss {
+                input.rss_kib = Some(input.rss_kib.map_or(rss, |r| r.max(rss)));
+            }
+        }
+    }
     drop(mock);
     drop(tls_mock);
     Ok(ms)
+}
+
+fn dev_null() -> Result<File, Error> {
+    File::create("/dev/null").map_err(|e| Error::new(format!("cannot open /dev/null: {e}")))
+}
+
+/// Runs `contender` once with `stdout`: its wall seconds, and its peak RSS in KiB when
+/// `time_out` (where `/usr/bin/time` writes) is given.
+fn run(
+    ctx: &SizeContext<'_>,
+    contender: Contender,
+    inputs: &Inputs<'_>,
+    stdout: File,
+    time_out: Option<&Path>,
+) -> Result<(f64, Option<u64>), Error> {
+    let spec = spec(contender, ctx.bins, ctx.work, inputs);
+    let mut cmd = spec.command(time_out);
+    cmd.stdout(stdout).stderr(Stdio::piped());
+    let line = util::describe(&cmd);
+    let start = Instant::now();
+    let out = cmd
+        .output()
+        .map_err(|e| Error::new(format!("cannot run `{line}`: {e}")))?;
+    let wall = start.elapsed().as_secs_f64();
+    if !out.status.success() {
+        return Err(Error::new(format!(
+            "`{line}` failed ({}):\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim_end()
+        )));
+    }
+    let rss = match time_out {
+        Some(path) => {
+            let text = util::read(path)?;
+            let (_, rss) = parse_time_output(&text).ok_or_else(|| {
+                Error::new(format!("cannot read /usr/bin/time's output {text:?}"))
+            })?;
+            Some(rss)
+        }
+        None => None,
+    };
+    Ok((wall, rss))
 }
 
 /// Compares two files chunk by chunk, never holding either in memory.
