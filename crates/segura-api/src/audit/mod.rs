@@ -645,7 +645,7 @@ impl Acc {
 /// `shared-credential`: the users of one credential.
 #[derive(Debug, Default)]
 struct CredentialAgg {
-    /// The users, as their indexes in [`Auditor::user_names`].
+    /// The users, as their indexes in [`Auditor::users`].
     users: HashSet<usize>,
     acc: Option<Acc>,
 }
@@ -821,11 +821,9 @@ pub struct Auditor {
     exempt: ExemptSet,
     rule_exempt: Vec<Option<ExemptSet>>,
     credentials: HashMap<String, CredentialAgg>,
-    /// Each user a rule about groups saw: its index in `user_names` and `users`, so
-    /// that a session costs one lookup of its user, and a credential's users are a set
-    /// of numbers.
+    /// Each user a rule about groups saw: its index in `users`, so that a session costs
+    /// one lookup of its user, and a credential's users are a set of numbers.
     user_index: HashMap<String, usize>,
-    user_names: Vec<String>,
     users: Vec<UserAgg>,
     baseline: Option<Baseline>,
     collect_origins: bool,
@@ -933,7 +931,6 @@ impl Auditor {
             rule_exempt,
             credentials: HashMap::default(),
             user_index: HashMap::default(),
-            user_names: Vec::new(),
             users: Vec::new(),
             baseline: None,
             collect_origins: false,
@@ -1065,14 +1062,13 @@ impl Auditor {
         only
     }
 
-    /// The index of `name` in `user_names` and `users`, added when new.
+    /// The index of `name` in `users`, added when new.
     fn user(&mut self, name: &str) -> usize {
         if let Some(&i) = self.user_index.get(name) {
             return i;
         }
         let i = self.users.len();
         self.user_index.insert(name.to_owned(), i);
-        self.user_names.push(name.to_owned());
         self.users.push(UserAgg::default());
         i
     }
@@ -1187,13 +1183,20 @@ impl Auditor {
     /// seen when [`Auditor::collect_origins`] asked for them.
     pub fn finish(self, emit: &mut dyn FnMut(&Finding)) -> Option<Baseline> {
         let sev = |r: RuleId| self.config.rule(r).severity;
+        // The users' names, by their index.
+        let mut user_names = vec![String::new(); self.users.len()];
+        for (name, i) in self.user_index {
+            if let Some(slot) = user_names.get_mut(i) {
+                *slot = name;
+            }
+        }
         let mut creds: Vec<(String, CredentialAgg)> = self.credentials.into_iter().collect();
         creds.sort_by(|a, b| a.0.cmp(&b.0));
         for (cred, agg) in creds {
             if agg.users.len() >= self.config.shared_min_users {
                 if let Some(acc) = agg.acc {
                     let mut users: Vec<&String> =
-                        agg.users.iter().map(|&u| &self.user_names[u]).collect();
+                        agg.users.iter().map(|&u| &user_names[u]).collect();
                     users.sort();
                     let shown: Vec<&str> = users.iter().take(10).map(|u| u.as_str()).collect();
                     let detail = format!(
@@ -1216,8 +1219,7 @@ impl Auditor {
                 }
             }
         }
-        let mut users: Vec<(String, UserAgg)> =
-            self.user_names.into_iter().zip(self.users).collect();
+        let mut users: Vec<(String, UserAgg)> = user_names.into_iter().zip(self.users).collect();
         users.sort_by(|a, b| a.0.cmp(&b.0));
         for (name, mut u) in users {
             if let Some(c) = u.cluster.take() {
