@@ -3,8 +3,12 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 
+use std::cell::RefCell;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+
 use super::Name;
-use crate::HashMap;
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use segura_model::{RemoteSession, SessionId};
 
@@ -59,13 +63,76 @@ struct Count {
     secs: u64,
 }
 
-fn bump(map: &mut HashMap<Name, Count>, key: &str, secs: u64) {
-    let c = match map.get_mut(key) {
-        Some(c) => c,
-        None => map.entry(Name::from(key)).or_default(),
-    };
-    c.sessions += 1;
-    c.secs += secs;
+/// Sessions and recorded time per name, for a field that may name hundreds of thousands
+/// of distinct things (the generated million sessions name 409,864 devices).
+///
+/// Small, the table is updated at once. Past [`NameCounts::DIRECT_BELOW`] names it no
+/// longer fits the caches and every session's lookup would wait on memory, so the
+/// sessions' names wait in a batch instead, which is sorted by the slot each starts its
+/// probe at and then applied: the table is swept in order, which the processor's
+/// prefetching follows. Counts are sums, so the order they are added in changes nothing.
+#[derive(Debug, Default)]
+struct NameCounts {
+    table: HashTable<(Name, Count)>,
+    hasher: foldhash::fast::RandomState,
+    /// (hash, name, recorded seconds) of sessions not yet in `table`.
+    pending: Vec<(u64, Name, u64)>,
+}
+
+impl NameCounts {
+    /// Below this many names, each session is counted at once.
+    const DIRECT_BELOW: usize = 1 << 16;
+    /// Sessions batched before they are applied.
+    const BATCH: usize = 1 << 17;
+
+    fn add(&mut self, name: &str, secs: u64) {
+        let hash = self.hasher.hash_one(name);
+        if self.table.len() < Self::DIRECT_BELOW {
+            self.count(hash, name, secs);
+        } else {
+            self.pending.push((hash, Name::from(name), secs));
+            if self.pending.len() >= Self::BATCH {
+                self.settle();
+            }
+        }
+    }
+
+    fn count(&mut self, hash: u64, name: &str, secs: u64) {
+        match self.table.find_mut(hash, |(k, _)| k.as_str() == name) {
+            Some((_, c)) => {
+                c.sessions += 1;
+                c.secs += secs;
+            }
+            None => {
+                let hasher = &self.hasher;
+                self.table.insert_unique(
+                    hash,
+                    (Name::from(name), Count { sessions: 1, secs }),
+                    |(k, _)| hasher.hash_one(k.as_str()),
+                );
+            }
+        }
+    }
+
+    /// Applies the batch, in the order of the slots the probes start at (the hash's low
+    /// bits: a table of 2^k slots starts probing `hash` at `hash & (2^k - 1)`).
+    fn settle(&mut self) {
+        let mut pending = std::mem::take(&mut self.pending);
+        let slots = self.table.capacity().saturating_add(1).max(8);
+        let mask = (slots / 7 * 8).next_power_of_two() as u64 - 1;
+        pending.sort_unstable_by_key(|p| p.0 & mask);
+        for (hash, name, secs) in pending.drain(..) {
+            self.count(hash, &name, secs);
+        }
+        // The batch's buffer is kept for the next one.
+        self.pending = pending;
+    }
+
+    /// The table with every session counted.
+    fn settled(cell: &RefCell<NameCounts>) -> std::cell::Ref<'_, NameCounts> {
+        cell.borrow_mut().settle();
+        cell.borrow()
+    }
 }
 
 /// The figures of a list of sessions: counts, distinct users, devices and credentials,
@@ -77,11 +144,11 @@ pub struct Overview {
     sessions: u64,
     active: u64,
     total_secs: u64,
-    users: HashMap<Name, Count>,
-    devices: HashMap<Name, Count>,
-    credentials: HashMap<Name, Count>,
-    protocols: HashMap<Name, Count>,
-    proxies: HashMap<Name, Count>,
+    users: RefCell<NameCounts>,
+    devices: RefCell<NameCounts>,
+    credentials: RefCell<NameCounts>,
+    protocols: RefCell<NameCounts>,
+    proxies: RefCell<NameCounts>,
     per_day: BTreeMap<NaiveDate, u64>,
     heat: [[u64; 24]; 7],
     longest: BinaryHeap<Reverse<Longest>>,
@@ -89,7 +156,11 @@ pub struct Overview {
 
 /// The first `n` names of `map`, most sessions (`by_time`: most time) first, ties by
 /// name: only those `n` are sorted and copied, whatever the number of names.
-fn top(map: &HashMap<Name, Count>, n: usize, by_time: bool) -> Vec<Ranked> {
+fn top<'a>(
+    counts: impl Iterator<Item = (&'a Name, &'a Count)>,
+    n: usize,
+    by_time: bool,
+) -> Vec<Ranked> {
     let key = |c: &Count| if by_time { c.secs } else { c.sessions };
     let order = |a: &(&Name, &Count), b: &(&Name, &Count)| {
         key(b.1).cmp(&key(a.1)).then_with(|| a.0.cmp(b.0))
@@ -97,7 +168,7 @@ fn top(map: &HashMap<Name, Count>, n: usize, by_time: bool) -> Vec<Ranked> {
     if n == 0 {
         return Vec::new();
     }
-    let mut v: Vec<(&Name, &Count)> = map.iter().collect();
+    let mut v: Vec<(&Name, &Count)> = counts.collect();
     if n < v.len() {
         v.select_nth_unstable_by(n - 1, order);
         v.truncate(n);
@@ -127,16 +198,16 @@ impl Overview {
         }
         self.total_secs += secs;
         if !s.user.is_empty() {
-            bump(&mut self.users, &s.user, secs);
+            self.users.get_mut().add(&s.user, secs);
         }
         if !s.device.is_empty() {
-            bump(&mut self.devices, &s.device, secs);
+            self.devices.get_mut().add(&s.device, secs);
         }
         if !s.credential.is_empty() {
-            bump(&mut self.credentials, &s.credential, secs);
+            self.credentials.get_mut().add(&s.credential, secs);
         }
-        bump(&mut self.protocols, s.protocol.as_str(), secs);
-        bump(&mut self.proxies, s.proxy.as_str(), secs);
+        self.protocols.get_mut().add(s.protocol.as_str(), secs);
+        self.proxies.get_mut().add(s.proxy.as_str(), secs);
         *self.per_day.entry(s.start.date()).or_insert(0) += 1;
         let day = s.start.weekday().num_days_from_monday() as usize;
         self.heat[day][s.start.hour() as usize] += 1;
@@ -158,6 +229,11 @@ impl Overview {
         }
     }
 
+    fn ranked(counts: &RefCell<NameCounts>, n: usize, by_time: bool) -> Vec<Ranked> {
+        let counts = NameCounts::settled(counts);
+        top(counts.table.iter().map(|(k, c)| (k, c)), n, by_time)
+    }
+
     /// Sessions.
     pub fn sessions(&self) -> u64 {
         self.sessions
@@ -175,42 +251,42 @@ impl Overview {
 
     /// Distinct (non-empty) users.
     pub fn users(&self) -> usize {
-        self.users.len()
+        NameCounts::settled(&self.users).table.len()
     }
 
     /// Distinct (non-empty) devices.
     pub fn devices(&self) -> usize {
-        self.devices.len()
+        NameCounts::settled(&self.devices).table.len()
     }
 
     /// Distinct (non-empty) credentials.
     pub fn credentials(&self) -> usize {
-        self.credentials.len()
+        NameCounts::settled(&self.credentials).table.len()
     }
 
     /// The users with the most sessions (`by_time`: the most recorded time).
     pub fn top_users(&self, by_time: bool) -> Vec<Ranked> {
-        top(&self.users, TOP_N, by_time)
+        Self::ranked(&self.users, TOP_N, by_time)
     }
 
     /// The devices with the most sessions (`by_time`: the most recorded time).
     pub fn top_devices(&self, by_time: bool) -> Vec<Ranked> {
-        top(&self.devices, TOP_N, by_time)
+        Self::ranked(&self.devices, TOP_N, by_time)
     }
 
     /// The credentials with the most sessions (`by_time`: the most recorded time).
     pub fn top_credentials(&self, by_time: bool) -> Vec<Ranked> {
-        top(&self.credentials, TOP_N, by_time)
+        Self::ranked(&self.credentials, TOP_N, by_time)
     }
 
     /// Every protocol, most sessions first.
     pub fn protocols(&self) -> Vec<Ranked> {
-        top(&self.protocols, usize::MAX, false)
+        Self::ranked(&self.protocols, usize::MAX, false)
     }
 
     /// Every proxy, most sessions first.
     pub fn proxies(&self) -> Vec<Ranked> {
-        top(&self.proxies, usize::MAX, false)
+        Self::ranked(&self.proxies, usize::MAX, false)
     }
 
     /// Sessions started per day, in date order (days without sessions left out).
@@ -235,11 +311,61 @@ impl Overview {
 mod tests {
     use super::*;
 
+    /// Counted at once or in sorted batches, every name has the sessions and time of
+    /// a plain map's count, read at any point: across the threshold where batching
+    /// starts, mid-batch and at a batch's end, names short (inline) and long.
+    #[test]
+    fn name_counts_agree_with_a_map_at_every_size() {
+        let mut counts = RefCell::new(NameCounts::default());
+        let mut want: crate::HashMap<String, (u64, u64)> = crate::HashMap::default();
+        let distinct = NameCounts::DIRECT_BELOW as u64 * 2;
+        let total = distinct * 2 + NameCounts::BATCH as u64 / 3;
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let checks = [
+            NameCounts::DIRECT_BELOW as u64 - 1,
+            NameCounts::DIRECT_BELOW as u64 + 7,
+            NameCounts::DIRECT_BELOW as u64 + NameCounts::BATCH as u64 * 3,
+            total,
+        ];
+        for i in 1..=total {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // New names first, then repeats of any of them.
+            let n = if i <= distinct { i } else { x % distinct + 1 };
+            let name = if n % 5 == 0 {
+                format!("a-device-name-longer-than-twenty-four-bytes-{n}")
+            } else {
+                format!("dev-{n}")
+            };
+            let secs = x % 1000;
+            counts.get_mut().add(&name, secs);
+            let w = want.entry(name).or_default();
+            w.0 += 1;
+            w.1 += secs;
+            if checks.contains(&i) {
+                let got = NameCounts::settled(&counts);
+                assert_eq!(got.table.len(), want.len(), "after {i} sessions");
+                for (k, c) in got.table.iter() {
+                    assert_eq!(
+                        want.get(k.as_str()),
+                        Some(&(c.sessions, c.secs)),
+                        "{k} after {i} sessions"
+                    );
+                }
+            }
+        }
+        assert!(
+            counts.get_mut().pending.capacity() > 0,
+            "the batches were used"
+        );
+    }
+
     /// The top of a map is the head of the whole map sorted (most first, ties by
     /// name), for every `n`, by sessions and by time.
     #[test]
     fn the_top_is_the_head_of_the_full_order() {
-        let mut map: HashMap<Name, Count> = HashMap::default();
+        let mut map: crate::HashMap<Name, Count> = crate::HashMap::default();
         for i in 0..200u64 {
             map.insert(
                 format!("name-{i:03}").into(),
@@ -268,7 +394,11 @@ mod tests {
             });
             for n in [0, 1, 2, 10, 199, 200, 201, usize::MAX] {
                 let want: Vec<Ranked> = all.iter().take(n).cloned().collect();
-                assert_eq!(top(&map, n, by_time), want, "n = {n}, by_time = {by_time}");
+                assert_eq!(
+                    top(map.iter(), n, by_time),
+                    want,
+                    "n = {n}, by_time = {by_time}"
+                );
             }
         }
     }
