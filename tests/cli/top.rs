@@ -695,3 +695,74 @@ fn a_text_wider_than_its_column_ends_in_an_ellipsis() {
     pane.keys(&["Escape", "q"]);
     pane.wait_for("segura exited with 0");
 }
+
+/// `--since 1h` is an hour before each poll, not before the start: a session that
+/// started 59 minutes 54 seconds ago leaves the view a few seconds later, though the
+/// appliance answers every later poll with `304 Not Modified` (the same list).
+#[test]
+fn a_relative_since_moves_with_the_clock_also_on_a_304() {
+    let now = chrono::Utc::now().naive_utc();
+    let at = |ago: i64| {
+        (now - chrono::Duration::seconds(ago))
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    };
+    let session = |id: u64, start: &str| {
+        format!(
+            r#"{{"id":"{id}","user":"u{id}","origin_ip":"10.0.0.{id}","credential":"root","device":"srv{id}:22","protocol":"ssh","proxy":"SSH Proxy","session_id":"{id:040x}","start":"{start}","end":null,"time":null,"prevent_purge":"No","request":null,"ITSM":null}}"#
+        )
+    };
+    let body = format!(
+        r#"{{"code":200,"response":{{"status":200,"message":"","error":false}},"tenant":"Segura","remote_sessions":[{},{}]}}"#,
+        session(1, &at(3600 - 6)),
+        session(2, &at(600)),
+    );
+    let a = Attack::new(token_then(move |r| {
+        if r.header("if-none-match") == Some("\"v1\"") {
+            return Reply::raw(segura_hostile::head(
+                304,
+                &[("ETag", "\"v1\""), ("Connection", "close")],
+            ));
+        }
+        let mut bytes = segura_hostile::head(
+            200,
+            &[
+                ("Content-Type", "application/json"),
+                ("Content-Length", &body.len().to_string()),
+                ("ETag", "\"v1\""),
+                ("Connection", "close"),
+            ],
+        );
+        bytes.extend_from_slice(body.as_bytes());
+        Reply::raw(bytes)
+    }));
+    let mut cmd = a.cmd();
+    cmd.args([
+        "sessions",
+        "top",
+        "--retries",
+        "0",
+        "--tz",
+        "UTC",
+        "--since",
+        "1h",
+        "--interval",
+        "1s",
+    ]);
+    let pane = Pane::start(&cmd);
+    let s = pane.wait_for("2 open");
+    assert_eq!(rows(&s).len(), 2, "{s}");
+    let s = pane.wait_for("1 open");
+    let shown = rows(&s);
+    assert!(shown.len() == 1 && shown[0].contains("u2"), "{s}");
+    let not_modified = a
+        .server
+        .requests()
+        .iter()
+        .filter(|r| r.header("if-none-match").is_some())
+        .count();
+    assert!(not_modified >= 1, "no poll was answered with a 304");
+    assert!(!s.contains("failed"), "{s}");
+    pane.keys(&["q"]);
+    pane.wait_for("segura exited with 0");
+}

@@ -74,8 +74,15 @@ pub fn run(ctx: &super::Ctx, args: &TopArgs) -> Result<(), CliError> {
                 .into(),
         ));
     }
-    let mut filter = args.filter.to_filter()?;
-    filter.active = true;
+    // Resolved at each poll, so that relative times move with the clock; resolved once
+    // now, so that a bad expression or time is a usage error before the screen opens.
+    let filter_args = args.filter.clone();
+    let filter: poller::Resolve = Box::new(move || {
+        let mut f = filter_args.to_filter()?;
+        f.active = true;
+        Ok(f)
+    });
+    filter()?;
     let resolved = resolve(&ctx.global, &process_env)?;
     let name = resolved
         .url

@@ -1,5 +1,7 @@
 //! The background work of `sessions top`: a thread that polls the list (every interval,
-//! or at once when asked) and keeps only the open sessions that match, and the drops,
+//! or at once when asked) and keeps the open sessions, shows those that match the
+//! filter resolved anew at each poll (a relative `--since 1h` moves with the clock, also
+//! when a `304 Not Modified` keeps the list), and the drops,
 //! each on a thread of its own. Results come back to the terminal loop as [`Event`]s,
 //! so the screen never waits for the network.
 
@@ -58,6 +60,9 @@ pub struct Server {
     pub appliance: String,
 }
 
+/// The filter of one poll, its relative times resolved at the moment of the poll.
+pub type Resolve = Box<dyn Fn() -> Result<SessionFilter, CliError> + Send>;
+
 /// The poll thread's handle.
 pub struct Poller {
     wake: Sender<()>,
@@ -68,10 +73,11 @@ pub struct Poller {
 }
 
 impl Poller {
-    /// Starts polling `server` at once, then every `interval`.
+    /// Starts polling `server` at once, then every `interval`, each poll's sessions
+    /// matched by the filter `filter` resolves at that poll.
     pub fn start(
         server: Server,
-        filter: SessionFilter,
+        filter: Resolve,
         interval: Duration,
         events: Sender<Event>,
     ) -> Poller {
@@ -92,7 +98,7 @@ impl Poller {
 #[allow(clippy::too_many_arguments)]
 fn poll_loop(
     server: &Server,
-    filter: &SessionFilter,
+    filter: &Resolve,
     interval: Duration,
     woken: &Receiver<()>,
     events: &Sender<Event>,
@@ -111,11 +117,14 @@ fn poll_loop(
             return;
         }
         read.store(0, Ordering::Relaxed);
-        let polled = poll_once(&mut feed, filter, read, stop).map(|fresh| {
+        let polled = poll_once(&mut feed, read, stop).and_then(|fresh| {
             if let Some(fresh) = fresh {
                 last = Some(fresh);
             }
-            last.clone().unwrap_or_default()
+            let filter = filter()?;
+            let (open, listed) = last.as_ref().map_or((&[][..], 0), |(o, n)| (&o[..], *n));
+            let matching = open.iter().filter(|s| filter.matches(s)).cloned();
+            Ok((matching.collect::<Vec<_>>(), listed))
         });
         let event = match polled {
             Ok((open, listed)) => Event::Polled(
@@ -138,11 +147,10 @@ fn poll_loop(
     }
 }
 
-/// One poll: the open sessions that match (only those are kept), and how many were
-/// listed; `None` when the list is unchanged since the feed's last one (a 304).
+/// One poll: the open sessions (only those are kept), and how many were listed; `None`
+/// when the list is unchanged since the feed's last one (a 304).
 fn poll_once(
     feed: &mut ApiFeed<'_>,
-    filter: &SessionFilter,
     read: &AtomicU64,
     stop: &AtomicBool,
 ) -> Result<Option<(Vec<RemoteSession>, u64)>, CliError> {
@@ -153,7 +161,7 @@ fn poll_once(
             if let Some(s) = s {
                 listed += 1;
                 read.store(listed, Ordering::Relaxed);
-                if s.is_open() && filter.matches(s) {
+                if s.is_open() {
                     open.push(s.clone());
                 }
             }
