@@ -82,6 +82,12 @@ pub fn rows(ms: &[Measurement]) -> Vec<Row> {
         .collect()
 }
 
+/// `text` as one Markdown table cell: a `|` in it (`cat | cat`) escaped, so that it does
+/// not split the cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|")
+}
+
 pub fn format_table(rows: &[Row]) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -93,9 +99,10 @@ pub fn format_table(rows: &[Row]) -> String {
         if let Some(why) = &r.skipped {
             let _ = writeln!(
                 out,
-                "| {} | {} | skipped | | | | {why} |",
-                r.contender.name(),
-                r.sessions
+                "| {} | {} | skipped | | | | {} |",
+                cell(r.contender.name()),
+                r.sessions,
+                cell(why)
             );
             continue;
         }
@@ -111,7 +118,7 @@ pub fn format_table(rows: &[Row]) -> String {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {identical} |",
-            r.contender.name(),
+            cell(r.contender.name()),
             r.sessions,
             opt(r.median_s, 3),
             opt(r.mb_per_s(), 0),
@@ -396,6 +403,33 @@ mod tests {
         assert_eq!(rows[0].ratio, Some(1.0));
         assert_eq!(rows[1].ratio, Some(2.0), "pairs 2×, 2×, 1×");
         assert_eq!(rows[2].ratio, Some(1.5), "unpaired: 3 s over 2 s");
+    }
+
+    /// `cat | cat` stays one cell: every line has as many unescaped `|` as the header.
+    #[test]
+    fn a_pipe_in_a_name_does_not_split_its_cell() {
+        let mut ms = vec![Measurement {
+            contender: Contender::CatPipe,
+            sessions: 10,
+            body_bytes: 3430,
+            walls: vec![0.5],
+            partners: Vec::new(),
+            rss_kib: Some(1000),
+            identical: None,
+            skipped: None,
+        }];
+        ms.push(Measurement {
+            skipped: Some("a | b".to_owned()),
+            ..ms[0].clone()
+        });
+        let table = format_table(&rows(&ms));
+        let bars = |l: &str| l.replace("\\|", "").matches('|').count();
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 4, "{table}");
+        for l in &lines {
+            assert_eq!(bars(l), bars(lines[0]), "{l}");
+        }
+        assert!(lines[2].starts_with("| cat \\| cat | 10 |"), "{table}");
     }
 
     #[test]
