@@ -138,7 +138,8 @@ impl NameCounts {
 /// The figures of a list of sessions: counts, distinct users, devices and credentials,
 /// sessions per day and per hour and weekday (of the start, appliance local time), top
 /// lists, the protocol and proxy mix and the longest sessions. Memory is bounded by the
-/// number of distinct names and days, not by the number of sessions.
+/// number of distinct names and days (and, for a field past 65,536 names, a batch of
+/// 131,072 names waiting to be counted), not by the number of sessions.
 #[derive(Debug, Default)]
 pub struct Overview {
     sessions: u64,
@@ -319,12 +320,13 @@ mod tests {
         let mut counts = RefCell::new(NameCounts::default());
         let mut want: crate::HashMap<String, (u64, u64)> = crate::HashMap::default();
         let distinct = NameCounts::DIRECT_BELOW as u64 * 2;
-        let total = distinct * 2 + NameCounts::BATCH as u64 / 3;
+        let total = NameCounts::DIRECT_BELOW as u64 + NameCounts::BATCH as u64 * 2 + 1_000;
         let mut x = 0x9e37_79b9_7f4a_7c15u64;
         let checks = [
             NameCounts::DIRECT_BELOW as u64 - 1,
             NameCounts::DIRECT_BELOW as u64 + 7,
-            NameCounts::DIRECT_BELOW as u64 + NameCounts::BATCH as u64 * 3,
+            // Just after the first batch was applied.
+            NameCounts::DIRECT_BELOW as u64 + NameCounts::BATCH as u64,
             total,
         ];
         for i in 1..=total {
